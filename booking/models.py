@@ -1,0 +1,468 @@
+import zoneinfo
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.postgres.fields import RangeBoundary, RangeOperators
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from booking.constraints import PostgresOnlyExclusionConstraint, TsTzRange
+from patients.models import Patient
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("Unknown time zone."), code="invalid_time_zone")
+
+
+class Clinic(models.Model):
+    name = models.CharField(max_length=200)
+    address = models.CharField(max_length=300, blank=True)
+    time_zone = models.CharField(max_length=64, default="Europe/Oslo",
+                                 validators=[validate_time_zone])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class StaffRole(models.TextChoices):
+    SECRETARY = "secretary", _("Secretary")
+    CLINICIAN = "clinician", _("Clinician")
+    LEADER = "leader", _("Leader")
+
+
+class StaffMembership(models.Model):
+    """Staff see and configure only the clinics they are members of."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="memberships")
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=StaffRole.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "clinic"], name="one_membership_per_clinic"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.clinic} ({self.role})"
+
+
+class ResourceKind(models.TextChoices):
+    CLINICIAN = "clinician", _("Clinician")
+    ROOM = "room", _("Room")
+    EQUIPMENT = "equipment", _("Equipment")
+
+
+class Resource(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="resources")
+    kind = models.CharField(max_length=20, choices=ResourceKind.choices)
+    name = models.CharField(max_length=200)
+    tags = models.JSONField(default=list, blank=True,
+                            help_text=_('Skills or features, e.g. ["endoscopist"].'))
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["clinic", "kind", "name"]
+        indexes = [models.Index(fields=["clinic", "kind"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkingHours(models.Model):
+    """A recurring weekly rule: the resource works `weekday` from start to end, local time."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(validators=[MaxValueValidator(6)],
+                                               help_text="0 = Monday, 6 = Sunday")
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+    valid_from = models.DateField()
+    valid_until = models.DateField(null=True, blank=True)
+    interval_weeks = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(8)]
+    )
+
+    class Meta:
+        verbose_name_plural = "working hours"
+        ordering = ["resource", "weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="working_hours_weekday_0_6"),
+            models.CheckConstraint(condition=Q(end_time__gt=F("start_time")),
+                                   name="working_hours_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
+                name="working_hours_valid_until_after_from",
+            ),
+            models.CheckConstraint(condition=Q(interval_weeks__gte=1),
+                                   name="working_hours_interval_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource}: {self.weekday} {self.start_time}-{self.end_time}"
+
+
+class AbsenceReason(models.TextChoices):
+    SICK = "sick", _("Sick leave")
+    VACATION = "vacation", _("Vacation")
+    COURSE = "course", _("Course or conference")
+    MAINTENANCE = "maintenance", _("Maintenance")
+    OTHER = "other", _("Other")
+
+
+class Absence(models.Model):
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="absences")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=20, choices=AbsenceReason.choices)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["resource", "starts_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")),
+                                   name="absence_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource} away {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"
+
+
+class ContactMode(models.TextChoices):
+    IN_PERSON = "in_person", _("In person")
+    VIDEO = "video", _("Video")
+    PHONE = "phone", _("Phone")
+
+
+class AppointmentType(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="appointment_types")
+    name = models.CharField(max_length=200)
+    patient_facing_name = models.CharField(
+        max_length=200, blank=True,
+        help_text=_("A neutral name shown to patients, for sensitive types."),
+    )
+    location = models.CharField(max_length=300, blank=True)
+    contact_mode = models.CharField(max_length=20, choices=ContactMode.choices,
+                                    default=ContactMode.IN_PERSON)
+    duration_minutes = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(5), MaxValueValidator(600)])
+    grid_minutes = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(5), MaxValueValidator(120)])
+    buffer_before_minutes = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(240)])
+    buffer_after_minutes = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(240)])
+    self_bookable = models.BooleanField(
+        default=False, help_text=_("Patients may choose and change this type themselves."))
+    requires_confirmation = models.BooleanField(
+        default=False, help_text=_("A secretary confirms the patient's choice (status pending)."))
+    min_notice_hours = models.PositiveSmallIntegerField(default=24)
+    booking_horizon_days = models.PositiveSmallIntegerField(
+        default=90, validators=[MinValueValidator(1), MaxValueValidator(730)])
+    change_cutoff_hours = models.PositiveSmallIntegerField(default=48)
+    max_patient_changes = models.PositiveSmallIntegerField(default=2)
+    offers_count = models.PositiveSmallIntegerField(
+        default=6, validators=[MinValueValidator(1), MaxValueValidator(50)])
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["clinic", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(duration_minutes__gt=0),
+                                   name="appointment_type_duration_positive"),
+            models.CheckConstraint(condition=Q(grid_minutes__gt=0),
+                                   name="appointment_type_grid_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The name patients see: the neutral one when the clinic has set it."""
+        return self.patient_facing_name or self.name
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(minutes=self.duration_minutes)
+
+    @property
+    def buffer_before(self) -> timedelta:
+        return timedelta(minutes=self.buffer_before_minutes)
+
+    @property
+    def buffer_after(self) -> timedelta:
+        return timedelta(minutes=self.buffer_after_minutes)
+
+
+class ResourceRequirement(models.Model):
+    """The type needs `count` resources of `kind`, with `tag` when given."""
+
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.CASCADE,
+                                         related_name="requirements")
+    kind = models.CharField(max_length=20, choices=ResourceKind.choices)
+    tag = models.CharField(max_length=50, blank=True)
+    count = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(5)])
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(count__gte=1), name="requirement_count_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} × {self.kind}{f' [{self.tag}]' if self.tag else ''}"
+
+
+class PreparationTiming(models.TextChoices):
+    START = "start", _("Start")
+    DEADLINE = "deadline", _("Deadline")
+
+
+class PreparationTemplate(models.Model):
+    """A task for the patient, e.g. "Empty the bowels", start 7 days before."""
+
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.CASCADE,
+                                         related_name="preparations")
+    title = models.CharField(max_length=200)
+    instructions = models.TextField(blank=True)
+    timing = models.CharField(max_length=10, choices=PreparationTiming.choices)
+    days_before = models.PositiveSmallIntegerField(validators=[MaxValueValidator(365)])
+
+    class Meta:
+        ordering = ["-days_before", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.timing} {self.days_before} days before)"
+
+
+class AppointmentStatus(models.TextChoices):
+    """FHIR R4 appointment status codes."""
+
+    PROPOSED = "proposed", _("Proposed")
+    PENDING = "pending", _("Pending")
+    BOOKED = "booked", _("Booked")
+    ARRIVED = "arrived", _("Arrived")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    CANCELLED = "cancelled", _("Cancelled")
+    NOSHOW = "noshow", _("No-show")
+    ENTERED_IN_ERROR = "entered-in-error", _("Entered in error")
+    CHECKED_IN = "checked-in", _("Checked in")
+    WAITLIST = "waitlist", _("Waitlist")
+
+
+# Appointments in these statuses hold their time: their resources and their patient are taken.
+HOLDING_STATUSES = (
+    AppointmentStatus.PENDING,
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.ARRIVED,
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.FULFILLED,
+    AppointmentStatus.NOSHOW,
+)
+# The patient may change or cancel these themselves (within the type's rules).
+CHANGEABLE_STATUSES = (AppointmentStatus.PENDING, AppointmentStatus.BOOKED)
+
+
+class Appointment(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT,
+                                         related_name="appointments")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="appointments")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=AppointmentStatus.choices,
+                              default=AppointmentStatus.BOOKED)
+    patient_change_count = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [
+            models.Index(fields=["patient", "starts_at"]),
+            models.Index(fields=["clinic", "starts_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")),
+                                   name="appointment_end_after_start"),
+            models.CheckConstraint(condition=Q(status__in=AppointmentStatus.values),
+                                   name="appointment_status_is_fhir_code"),
+            PostgresOnlyExclusionConstraint(
+                name="patient_not_in_two_appointments_at_once",
+                expressions=[
+                    ("patient", RangeOperators.EQUAL),
+                    (TsTzRange("starts_at", "ends_at", RangeBoundary()), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(status__in=HOLDING_STATUSES),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_type} for {self.patient} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class Allocation(models.Model):
+    """One resource held by one appointment, over the appointment's time plus its buffers.
+
+    Rows exist only while the appointment holds its time; releasing the time deletes them, and the
+    appointment history keeps what was held.
+    """
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE,
+                                    related_name="allocations")
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="allocations")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["resource", "starts_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")),
+                                   name="allocation_end_after_start"),
+            models.UniqueConstraint(fields=["appointment", "resource"],
+                                    name="resource_once_per_appointment"),
+            PostgresOnlyExclusionConstraint(
+                name="resource_not_double_booked",
+                expressions=[
+                    ("resource", RangeOperators.EQUAL),
+                    (TsTzRange("starts_at", "ends_at", RangeBoundary()), RangeOperators.OVERLAPS),
+                ],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource} {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"
+
+
+class PreparationTask(models.Model):
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE,
+                                    related_name="preparation_tasks")
+    template = models.ForeignKey(PreparationTemplate, null=True, on_delete=models.SET_NULL)
+    title = models.CharField(max_length=200)
+    instructions = models.TextField(blank=True)
+    timing = models.CharField(max_length=10, choices=PreparationTiming.choices)
+    due_date = models.DateField(help_text=_("The start date or the deadline, per timing."))
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.timing} {self.due_date})"
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    RESCHEDULED = "rescheduled", _("Rescheduled")
+    CANCELLED = "cancelled", _("Cancelled")
+    CONFIRMED = "confirmed", _("Confirmed")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    NOSHOW = "noshow", _("No-show")
+
+
+class EventCause(models.TextChoices):
+    PATIENT_CHANGE = "patient_change", _("Patient's own change")
+    CLINIC_BOOKING = "clinic_booking", _("Booked by the clinic")
+    CLINIC_REPLANNING = "clinic_replanning", _("Clinic re-planning")
+    CLINIC_CANCELLATION = "clinic_cancellation", _("Cancelled by the clinic")
+    ATTENDANCE = "attendance", _("Attendance")
+
+
+class ActorKind(models.TextChoices):
+    PATIENT = "patient", _("The patient")
+    PROXY = "proxy", _("A proxy holder")
+    STAFF = "staff", _("Clinic staff")
+    SYSTEM = "system", _("The system")
+
+
+class AppointmentEventQuerySet(models.QuerySet["AppointmentEvent"]):
+    def update(self, **kwargs: object) -> int:
+        raise TypeError("The appointment history is append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("The appointment history is append-only.")
+
+
+class AppointmentEvent(models.Model):
+    """Append-only history of an appointment; the re-planning statistics count these rows."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="events")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT,
+                                         related_name="+")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    cause = models.CharField(max_length=30, choices=EventCause.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    on_behalf_of = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    old_starts_at = models.DateTimeField(null=True, blank=True)
+    old_ends_at = models.DateTimeField(null=True, blank=True)
+    new_starts_at = models.DateTimeField(null=True, blank=True)
+    new_ends_at = models.DateTimeField(null=True, blank=True)
+    old_status = models.CharField(max_length=20, blank=True)
+    new_status = models.CharField(max_length=20, blank=True)
+    old_resource_ids = models.JSONField(default=list, blank=True)
+    new_resource_ids = models.JSONField(default=list, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    occurred_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AppointmentEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [
+            models.Index(fields=["clinic", "occurred_at"]),
+            models.Index(fields=["appointment_type", "occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.cause}) of appointment {self.appointment_id}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise TypeError("The appointment history is append-only.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise TypeError("The appointment history is append-only.")
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a POST with an Idempotency-Key, replayed for repeats."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    request_fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_once_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

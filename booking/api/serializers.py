@@ -1,0 +1,134 @@
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+
+from booking.models import (
+    CHANGEABLE_STATUSES,
+    Appointment,
+    AppointmentType,
+    PreparationTask,
+    PreparationTemplate,
+)
+from booking.selectors import MAX_SEARCH_DAYS
+from patients.models import Patient
+
+
+class PatientSummarySerializer(serializers.ModelSerializer[Patient]):
+    name = serializers.CharField(source="full_name")
+
+    class Meta:
+        model = Patient
+        fields = ["id", "name", "birth_date", "preferred_language"]
+
+
+class PreparationTemplateSerializer(serializers.ModelSerializer[PreparationTemplate]):
+    class Meta:
+        model = PreparationTemplate
+        fields = ["id", "title", "instructions", "timing", "days_before"]
+
+
+class AppointmentTypePublicSerializer(serializers.ModelSerializer[AppointmentType]):
+    """What a patient sees of a type: the neutral name, never the internal one."""
+
+    name = serializers.CharField(source="display_name")
+    clinic = serializers.CharField(source="clinic.name")
+    preparations = PreparationTemplateSerializer(many=True)
+
+    class Meta:
+        model = AppointmentType
+        fields = ["id", "name", "clinic", "location", "contact_mode", "duration_minutes",
+                  "min_notice_hours", "booking_horizon_days", "change_cutoff_hours",
+                  "max_patient_changes", "preparations"]
+
+
+class SlotSearchSerializer(serializers.Serializer[Any]):
+    date_from = serializers.DateField(required=False, help_text="First day, clinic local time.")
+    date_to = serializers.DateField(required=False, help_text="Last day (inclusive).")
+    patient = serializers.IntegerField(required=False, help_text="Book for this patient (proxy).")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        today = timezone.localdate()
+        attrs.setdefault("date_from", today)
+        attrs.setdefault("date_to", attrs["date_from"] + timedelta(days=13))
+        if attrs["date_to"] < attrs["date_from"]:
+            raise serializers.ValidationError(
+                {"date_to": _("The last day must not be before the first day.")})
+        if (attrs["date_to"] - attrs["date_from"]).days >= MAX_SEARCH_DAYS:
+            raise serializers.ValidationError(
+                {"date_to": _("Search at most %(days)d days at a time.") % {"days": MAX_SEARCH_DAYS}})
+        return attrs
+
+
+def local_day_bounds(first: date, last: date, tz: Any) -> tuple[datetime, datetime]:
+    return (datetime.combine(first, time.min, tzinfo=tz),
+            datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz))
+
+
+class SlotSerializer(serializers.Serializer[Any]):
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+
+
+class PreparationTaskSerializer(serializers.ModelSerializer[PreparationTask]):
+    done = serializers.BooleanField(source="is_done", read_only=True)
+
+    class Meta:
+        model = PreparationTask
+        fields = ["id", "appointment", "title", "instructions", "timing", "due_date", "done",
+                  "done_at"]
+
+
+class PreparationTaskUpdateSerializer(serializers.Serializer[Any]):
+    done = serializers.BooleanField()
+
+
+class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
+    patient = PatientSummarySerializer()
+    appointment_type = serializers.SerializerMethodField()
+    clinic = serializers.CharField(source="clinic.name")
+    location = serializers.CharField(source="appointment_type.location")
+    contact_mode = serializers.CharField(source="appointment_type.contact_mode")
+    changes_left = serializers.SerializerMethodField()
+    can_change_until = serializers.SerializerMethodField()
+    preparation_tasks = PreparationTaskSerializer(many=True)
+
+    class Meta:
+        model = Appointment
+        fields = ["id", "patient", "appointment_type", "clinic", "location", "contact_mode",
+                  "starts_at", "ends_at", "status", "changes_left", "can_change_until",
+                  "preparation_tasks"]
+
+    def get_appointment_type(self, obj: Appointment) -> dict[str, Any]:
+        return {"id": obj.appointment_type_id, "name": obj.appointment_type.display_name}
+
+    def get_changes_left(self, obj: Appointment) -> int:
+        return max(0, obj.appointment_type.max_patient_changes - obj.patient_change_count)
+
+    def get_can_change_until(self, obj: Appointment) -> datetime | None:
+        if obj.status not in CHANGEABLE_STATUSES or not obj.appointment_type.self_bookable:
+            return None
+        return obj.starts_at - timedelta(hours=obj.appointment_type.change_cutoff_hours)
+
+
+class BookSerializer(serializers.Serializer[Any]):
+    appointment_type = serializers.IntegerField()
+    starts_at = serializers.DateTimeField()
+    patient = serializers.IntegerField(required=False)
+
+
+class RescheduleSerializer(serializers.Serializer[Any]):
+    starts_at = serializers.DateTimeField()
+
+
+class CancelSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class MeSerializer(serializers.Serializer[Any]):
+    username = serializers.CharField()
+    patient = PatientSummarySerializer(allow_null=True)
+    acts_for = PatientSummarySerializer(many=True)
+    staff_clinics = serializers.ListField(child=serializers.DictField())

@@ -1,0 +1,315 @@
+"""Writes: book, reschedule and cancel appointments, and tick off preparations.
+
+Every service runs in one transaction. Resources are chosen by the pure slot search inside that
+transaction; on PostgreSQL the exclusion constraints are the final guard (a lost race becomes
+SlotUnavailable), on SQLite the transaction holds the write lock from its first statement.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from booking.calendars import resource_calendars, slot_query
+from booking.errors import (
+    AppointmentNotChangeable,
+    AppointmentTypeInactive,
+    BeyondBookingHorizon,
+    ChangeCutoffPassed,
+    MaxChangesReached,
+    NoticeTooShort,
+    NotOnGrid,
+    NotSelfBookable,
+    PatientBusy,
+    SameTime,
+    SlotUnavailable,
+    TimeInPast,
+)
+from booking.models import (
+    CHANGEABLE_STATUSES,
+    HOLDING_STATUSES,
+    ActorKind,
+    Allocation,
+    Appointment,
+    AppointmentEvent,
+    AppointmentStatus,
+    AppointmentType,
+    EventCause,
+    EventKind,
+    PreparationTask,
+)
+from patients.models import Patient
+from planning.core.intervals import Interval
+from planning.core.slots import assign_resources
+
+T = TypeVar("T")
+RACE_RETRIES = 3
+RESOURCE_CONSTRAINT = "resource_not_double_booked"
+PATIENT_CONSTRAINT = "patient_not_in_two_appointments_at_once"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: the patient, a proxy holder, clinic staff or the system itself."""
+
+    user: AbstractBaseUser | None
+    kind: ActorKind
+
+    @property
+    def is_patient_side(self) -> bool:
+        return self.kind in (ActorKind.PATIENT, ActorKind.PROXY)
+
+
+SYSTEM = Actor(user=None, kind=ActorKind.SYSTEM)
+
+
+class _ResourceTaken(SlotUnavailable):
+    """Another transaction took a chosen resource first; choosing again may still succeed."""
+
+
+@contextmanager
+def _constraint_errors() -> Iterator[None]:
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "")
+        if constraint == RESOURCE_CONSTRAINT:
+            raise _ResourceTaken from exc
+        if constraint == PATIENT_CONSTRAINT:
+            raise PatientBusy from exc
+        raise
+
+
+def _cause_for(actor: Actor, cause: EventCause | None, clinic_default: EventCause) -> EventCause:
+    if actor.is_patient_side:
+        if cause not in (None, EventCause.PATIENT_CHANGE):
+            raise ValueError("Patients and proxies act only as the patient's own change.")
+        return EventCause.PATIENT_CHANGE
+    return cause or clinic_default
+
+
+def is_on_grid(appointment_type: AppointmentType, starts_at: datetime) -> bool:
+    local = starts_at.astimezone(appointment_type.clinic.tz)
+    minutes = local.hour * 60 + local.minute
+    return local.second == 0 and local.microsecond == 0 and minutes % appointment_type.grid_minutes == 0
+
+
+def check_new_time(
+    *, appointment_type: AppointmentType, starts_at: datetime, actor: Actor, now: datetime
+) -> None:
+    """The rules for choosing a time; staff acting for the clinic are held only to the basics."""
+    if timezone.is_naive(starts_at):
+        raise ValueError("starts_at must be timezone-aware")
+    if starts_at <= now:
+        raise TimeInPast
+    if not appointment_type.is_active:
+        raise AppointmentTypeInactive
+    if not is_on_grid(appointment_type, starts_at):
+        raise NotOnGrid
+    if not actor.is_patient_side:
+        return
+    if not appointment_type.self_bookable:
+        raise NotSelfBookable
+    if starts_at < now + timedelta(hours=appointment_type.min_notice_hours):
+        raise NoticeTooShort
+    if starts_at > now + timedelta(days=appointment_type.booking_horizon_days):
+        raise BeyondBookingHorizon
+
+
+def check_patient_may_change(*, appointment: Appointment, actor: Actor, now: datetime) -> None:
+    if appointment.status not in CHANGEABLE_STATUSES or appointment.starts_at <= now:
+        raise AppointmentNotChangeable
+    if not actor.is_patient_side:
+        return
+    appointment_type = appointment.appointment_type
+    if not appointment_type.self_bookable:
+        raise NotSelfBookable
+    if appointment.starts_at < now + timedelta(hours=appointment_type.change_cutoff_hours):
+        raise ChangeCutoffPassed
+
+
+def _check_patient_free(
+    patient: Patient, starts_at: datetime, ends_at: datetime, *, ignore: int | None = None
+) -> None:
+    overlapping = Appointment.objects.filter(
+        patient=patient, status__in=HOLDING_STATUSES, starts_at__lt=ends_at, ends_at__gt=starts_at,
+    ).exclude(pk=ignore)
+    if overlapping.exists():
+        raise PatientBusy
+
+
+def _take_resources(appointment: Appointment) -> list[int]:
+    """Choose and hold the resources for the appointment's current time."""
+    appointment_type = appointment.appointment_type
+    query = slot_query(appointment_type, Interval(appointment.starts_at,
+                                                  appointment.starts_at + timedelta(minutes=1)))
+    calendars = resource_calendars(query, appointment.clinic_id)
+    resource_ids = assign_resources(query, calendars, appointment.starts_at)
+    if resource_ids is None:
+        raise SlotUnavailable
+    blocked = query.blocked(appointment.starts_at)
+    with _constraint_errors():
+        Allocation.objects.bulk_create(
+            Allocation(appointment=appointment, resource_id=rid, starts_at=blocked.start,
+                       ends_at=blocked.end)
+            for rid in resource_ids
+        )
+    return list(resource_ids)
+
+
+def _release_resources(appointment: Appointment) -> list[int]:
+    resource_ids = sorted(appointment.allocations.values_list("resource_id", flat=True))
+    appointment.allocations.all().delete()
+    return resource_ids
+
+
+def _schedule_preparations(appointment: Appointment) -> None:
+    """Create the preparation tasks, or move the due dates of the ones not yet done."""
+    day = timezone.localtime(appointment.starts_at, appointment.clinic.tz).date()
+    existing = {t.template_id: t for t in appointment.preparation_tasks.all()}
+    for template in appointment.appointment_type.preparations.all():
+        due_date = day - timedelta(days=template.days_before)
+        task = existing.get(template.id)
+        if task is None:
+            PreparationTask.objects.create(
+                appointment=appointment, template=template, title=template.title,
+                instructions=template.instructions, timing=template.timing, due_date=due_date,
+            )
+        elif not task.is_done and task.due_date != due_date:
+            task.due_date = due_date
+            task.save(update_fields=["due_date"])
+
+
+def _record(
+    appointment: Appointment, *, kind: EventKind, cause: EventCause, actor: Actor,
+    old: tuple[datetime | None, datetime | None, list[int], str] = (None, None, [], ""),
+    note: str = "",
+) -> AppointmentEvent:
+    old_start, old_end, old_resources, old_status = old
+    holding = appointment.status in HOLDING_STATUSES
+    return AppointmentEvent.objects.create(
+        appointment=appointment, clinic_id=appointment.clinic_id,
+        appointment_type_id=appointment.appointment_type_id, kind=kind, cause=cause,
+        actor=actor.user, actor_kind=actor.kind,
+        on_behalf_of=appointment.patient if actor.kind != ActorKind.PATIENT else None,
+        old_starts_at=old_start, old_ends_at=old_end, old_resource_ids=old_resources,
+        old_status=old_status, new_status=appointment.status,
+        new_starts_at=appointment.starts_at if holding else None,
+        new_ends_at=appointment.ends_at if holding else None,
+        new_resource_ids=(
+            sorted(appointment.allocations.values_list("resource_id", flat=True)) if holding else []
+        ),
+        note=note,
+    )
+
+
+def _retrying_lost_races(attempt: Callable[[], T]) -> T:
+    """Run `attempt` in a transaction; if another transaction took a chosen resource first,
+    choose again (there may be another free room), at most RACE_RETRIES times."""
+    for remaining in range(RACE_RETRIES - 1, -1, -1):
+        try:
+            with transaction.atomic():
+                return attempt()
+        except _ResourceTaken:
+            if remaining == 0:
+                raise SlotUnavailable from None
+    raise AssertionError("unreachable")
+
+
+def appointment_book(
+    *, patient: Patient, appointment_type: AppointmentType, starts_at: datetime, actor: Actor,
+    cause: EventCause | None = None, now: datetime | None = None,
+) -> Appointment:
+    now = now or timezone.now()
+    check_new_time(appointment_type=appointment_type, starts_at=starts_at, actor=actor, now=now)
+    cause = _cause_for(actor, cause, EventCause.CLINIC_BOOKING)
+    status = (AppointmentStatus.PENDING if appointment_type.requires_confirmation
+              and actor.is_patient_side else AppointmentStatus.BOOKED)
+
+    def attempt() -> Appointment:
+        ends_at = starts_at + appointment_type.duration
+        _check_patient_free(patient, starts_at, ends_at)
+        with _constraint_errors():
+            appointment = Appointment.objects.create(
+                patient=patient, appointment_type=appointment_type,
+                clinic_id=appointment_type.clinic_id, starts_at=starts_at, ends_at=ends_at,
+                status=status,
+            )
+        _take_resources(appointment)
+        _schedule_preparations(appointment)
+        _record(appointment, kind=EventKind.CREATED, cause=cause, actor=actor)
+        return appointment
+
+    return _retrying_lost_races(attempt)
+
+
+def _locked(appointment: Appointment) -> Appointment:
+    """The appointment re-read under a row lock, so concurrent changes to it queue up."""
+    return (Appointment.objects.select_for_update(of=("self",))
+            .select_related("appointment_type__clinic", "patient", "clinic")
+            .get(pk=appointment.pk))
+
+
+def appointment_reschedule(
+    *, appointment: Appointment, starts_at: datetime, actor: Actor,
+    cause: EventCause | None = None, now: datetime | None = None,
+) -> Appointment:
+    """Move the appointment: the new time is taken and the old released in one transaction."""
+    now = now or timezone.now()
+    cause = _cause_for(actor, cause, EventCause.CLINIC_REPLANNING)
+
+    def attempt() -> Appointment:
+        current = _locked(appointment)
+        check_patient_may_change(appointment=current, actor=actor, now=now)
+        appointment_type = current.appointment_type
+        if actor.is_patient_side and current.patient_change_count >= appointment_type.max_patient_changes:
+            raise MaxChangesReached
+        if starts_at == current.starts_at:
+            raise SameTime
+        check_new_time(appointment_type=appointment_type, starts_at=starts_at, actor=actor, now=now)
+        old = (current.starts_at, current.ends_at, _release_resources(current), current.status)
+        current.starts_at, current.ends_at = starts_at, starts_at + appointment_type.duration
+        _check_patient_free(current.patient, current.starts_at, current.ends_at, ignore=current.pk)
+        if cause == EventCause.PATIENT_CHANGE:
+            current.patient_change_count += 1
+        with _constraint_errors():
+            current.save(update_fields=["starts_at", "ends_at", "patient_change_count",
+                                        "updated_at"])
+        _take_resources(current)
+        _schedule_preparations(current)
+        _record(current, kind=EventKind.RESCHEDULED, cause=cause, actor=actor, old=old)
+        return current
+
+    return _retrying_lost_races(attempt)
+
+
+def appointment_cancel(
+    *, appointment: Appointment, actor: Actor, cause: EventCause | None = None,
+    reason: str = "", now: datetime | None = None,
+) -> Appointment:
+    now = now or timezone.now()
+    cause = _cause_for(actor, cause, EventCause.CLINIC_CANCELLATION)
+    with transaction.atomic():
+        current = _locked(appointment)
+        check_patient_may_change(appointment=current, actor=actor, now=now)
+        old = (current.starts_at, current.ends_at, _release_resources(current), current.status)
+        current.status = AppointmentStatus.CANCELLED
+        current.save(update_fields=["status", "updated_at"])
+        _record(current, kind=EventKind.CANCELLED, cause=cause, actor=actor, old=old,
+                note=reason[:500])
+        return current
+
+
+def preparation_task_mark(
+    *, task: PreparationTask, done: bool, actor: Actor, now: datetime | None = None
+) -> PreparationTask:
+    task.done_at = (now or timezone.now()) if done else None
+    task.done_by = actor.user if done else None  # type: ignore[assignment]
+    task.save(update_fields=["done_at", "done_by"])
+    return task

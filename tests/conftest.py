@@ -1,0 +1,79 @@
+"""Shared fixtures. The test clock is Monday 2027-01-04 07:00 in Oslo unless a test moves it."""
+
+import os
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection
+
+from booking.models import ResourceKind
+from tests import factories
+
+OSLO = ZoneInfo("Europe/Oslo")
+NOW = datetime(2027, 1, 4, 7, 0, tzinfo=OSLO)
+
+
+def oslo(*args: int) -> datetime:
+    return datetime(*args, tzinfo=OSLO)  # type: ignore[misc]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Real-server tests run when DATABASE_URL points at PostgreSQL. A newcomer on SQLite does
+    not have one, so there they are left out (and said so); in CI, REQUIRE_REAL_SERVICES=1 makes
+    a missing server an error instead."""
+    if os.environ.get("REQUIRE_REAL_SERVICES") == "1":
+        missing = [name for name, present in (
+            ("PostgreSQL (DATABASE_URL)", connection.vendor == "postgresql"),
+            ("Redis (REDIS_URL)", bool(os.environ.get("REDIS_URL"))),
+        ) if not present]
+        if missing:
+            raise pytest.UsageError(f"REQUIRE_REAL_SERVICES=1 but missing: {', '.join(missing)}")
+        return
+    if connection.vendor != "postgresql":
+        selected = [item for item in items if "postgres" not in item.keywords]
+        deselected = [item for item in items if "postgres" in item.keywords]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = selected
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def clinic():
+    return factories.ClinicFactory(name="Medisinsk poliklinikk")
+
+
+@pytest.fixture
+def clinician(clinic):
+    return factories.weekday_resource(clinic, ResourceKind.CLINICIAN, ["endoscopist"])
+
+
+@pytest.fixture
+def room(clinic):
+    return factories.weekday_resource(clinic, ResourceKind.ROOM, ["consultation"])
+
+
+@pytest.fixture
+def control_type(clinic, clinician, room):
+    """Kontroll, 30 minutes on a 15-minute grid, needing one clinician and one room."""
+    appointment_type = factories.AppointmentTypeFactory(clinic=clinic)
+    factories.requirement(appointment_type, ResourceKind.CLINICIAN)
+    factories.requirement(appointment_type, ResourceKind.ROOM)
+    return appointment_type
+
+
+@pytest.fixture
+def patient():
+    return factories.PatientFactory()

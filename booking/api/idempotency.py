@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 
 from booking.api.errors import error_response, idempotency_key_reused
 from booking.models import IdempotencyRecord
@@ -33,6 +34,10 @@ class _Undo(Exception):
 def _fingerprint(request: Request) -> str:
     body = json.dumps(request.data, sort_keys=True, default=str)
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def _as_json(data: Any) -> Any:
+    return json.loads(json.dumps(data, cls=JSONEncoder))
 
 
 def _replay(request: Request, key: str, fingerprint: str) -> Response | None:
@@ -61,7 +66,7 @@ def _first_run(handler: Handler, view: Any, request: Request, key: str, fingerpr
             if not 200 <= response.status_code < 300:
                 raise _Undo(response)
             IdempotencyRecord.objects.filter(pk=record.pk).update(
-                status_code=response.status_code, response_body=response.data)
+                status_code=response.status_code, response_body=_as_json(response.data))
             return response
     except _Undo as undo:
         return undo.response

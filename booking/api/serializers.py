@@ -3,6 +3,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from booking.models import (
@@ -101,16 +102,21 @@ class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
                   "starts_at", "ends_at", "status", "changes_left", "can_change_until",
                   "preparation_tasks"]
 
+    @extend_schema_field({"type": "object", "properties": {"id": {"type": "integer"},
+                                                           "name": {"type": "string"}}})
     def get_appointment_type(self, obj: Appointment) -> dict[str, Any]:
         return {"id": obj.appointment_type_id, "name": obj.appointment_type.display_name}
 
     def get_changes_left(self, obj: Appointment) -> int:
         return max(0, obj.appointment_type.max_patient_changes - obj.patient_change_count)
 
-    def get_can_change_until(self, obj: Appointment) -> datetime | None:
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_can_change_until(self, obj: Appointment) -> str | None:
+        """The last moment the patient may change or cancel online, if they may at all."""
         if obj.status not in CHANGEABLE_STATUSES or not obj.appointment_type.self_bookable:
             return None
-        return obj.starts_at - timedelta(hours=obj.appointment_type.change_cutoff_hours)
+        cutoff = obj.starts_at - timedelta(hours=obj.appointment_type.change_cutoff_hours)
+        return serializers.DateTimeField().to_representation(cutoff)
 
 
 class BookSerializer(serializers.Serializer[Any]):

@@ -118,9 +118,15 @@ class RequirementSerializer(serializers.ModelSerializer[ResourceRequirement]):
         fields = ["kind", "tag", "count"]
 
 
+class _PreparationSerializer(serializers.ModelSerializer[PreparationTemplate]):
+    class Meta:
+        model = PreparationTemplate
+        fields = ["id", "title", "instructions", "timing", "days_before"]
+
+
 class AppointmentTypeSerializer(ClinicScopedSerializer[AppointmentType]):
     requirements = RequirementSerializer(many=True)
-    preparations = serializers.ListField(child=serializers.DictField(), required=False)
+    preparations = _PreparationSerializer(many=True, required=False)
 
     class Meta:
         model = AppointmentType
@@ -131,20 +137,10 @@ class AppointmentTypeSerializer(ClinicScopedSerializer[AppointmentType]):
                   "max_patient_changes", "offers_count", "is_active", "requirements",
                   "preparations"]
 
-    def to_representation(self, instance: AppointmentType) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        data["preparations"] = _PreparationSerializer(instance.preparations.all(), many=True).data
-        return data
-
     def validate_requirements(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not value:
             raise serializers.ValidationError(_("An appointment type needs at least one resource."))
         return value
-
-    def validate_preparations(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        checked = _PreparationSerializer(data=value, many=True)
-        checked.is_valid(raise_exception=True)
-        return list(checked.validated_data)
 
     @transaction.atomic
     def create(self, validated_data: dict[str, Any]) -> AppointmentType:
@@ -161,12 +157,6 @@ class AppointmentTypeSerializer(ClinicScopedSerializer[AppointmentType]):
         appointment_type = super().update(instance, validated_data)
         _replace_children(appointment_type, requirements, preparations)
         return appointment_type
-
-
-class _PreparationSerializer(serializers.ModelSerializer[PreparationTemplate]):
-    class Meta:
-        model = PreparationTemplate
-        fields = ["id", "title", "instructions", "timing", "days_before"]
 
 
 def _replace_children(appointment_type: AppointmentType, requirements: list[dict[str, Any]] | None,

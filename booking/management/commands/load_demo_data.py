@@ -14,8 +14,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dateutil.easter import easter
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -59,9 +59,9 @@ DEMO_PASSWORD = "demo1234"
 RANDOM_SEED = 20240917
 MONDAY_TO_FRIDAY = (0, 1, 2, 3, 4)
 MAX_BOOKING_ATTEMPTS = 20
-# Fixed-date public holidays and Christmas Eve and New Year's Eve (month, day); Easter and the
-# other movable holidays are not modelled, the demo only avoids the obvious ones.
+# Norwegian public holidays (and Christmas and New Year's Eve): (month, day), and days from Easter.
 HOLIDAYS = {(1, 1), (5, 1), (5, 17), (12, 24), (12, 25), (12, 26), (12, 31)}
+EASTER_HOLIDAYS = {-3, -2, 0, 1, 39, 49, 50}
 
 
 @dataclass(frozen=True)
@@ -271,6 +271,10 @@ def national_id(born: date, *, female: bool) -> str:
         if number is not None:
             return number
     raise CommandError(f"No national identity number exists for {born}.")
+
+
+def is_holiday(day: date) -> bool:
+    return (day.month, day.day) in HOLIDAYS or (day - easter(day.year)).days in EASTER_HOLIDAYS
 
 
 def at(day: date, hour: int, minute: int, tz: ZoneInfo) -> datetime:
@@ -517,15 +521,17 @@ class Command(BaseCommand):
     def _create_patient(self, spec: PatientSpec) -> Patient:
         month, day = spec.birthday
         born = date(self.today.year - spec.age, month, day)
-        user: AbstractUser | None = None
-        if spec.has_login:
-            user = get_user_model().objects.create_user(
+        user = (
+            get_user_model().objects.create_user(
                 username=spec.key,
                 password=DEMO_PASSWORD,
                 first_name=spec.given_name,
                 last_name=spec.family_name,
                 email=f"{spec.key}@example.no",
             )
+            if spec.has_login
+            else None
+        )
         patient = Patient(
             user=user,
             national_id=national_id(born, female=spec.female),
@@ -608,7 +614,7 @@ class Command(BaseCommand):
             start = timezone.localtime(starts_at, self.tz)
             end = timezone.localtime(starts_at + duration, self.tz)
             return (
-                (start.month, start.day) not in HOLIDAYS
+                not is_holiday(start.date())
                 and not any(p.start_date <= start.date() <= p.end_date for p in away)
                 and (
                     not windows

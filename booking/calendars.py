@@ -33,7 +33,8 @@ def _candidate_resources(clinic_id: int, requirements: Iterable[Requirement]) ->
     kinds = {r.kind for r in requirements}
     resources = Resource.objects.filter(clinic_id=clinic_id, kind__in=kinds, is_active=True)
     return [
-        res for res in resources
+        res
+        for res in resources
         if any(r.kind == res.kind and (r.tag is None or r.tag in res.tags) for r in requirements)
     ]
 
@@ -49,14 +50,21 @@ def _intervals_by_resource(
 
 def _rules_by_resource(resource_ids: list[int], span: Interval) -> dict[int, list[WeeklyRule]]:
     rows = WorkingHours.objects.filter(
-        resource_id__in=resource_ids, valid_from__lte=span.end.date(),
+        resource_id__in=resource_ids,
+        valid_from__lte=span.end.date(),
     ).exclude(valid_until__lt=span.start.date() - timedelta(days=1))
     rules: dict[int, list[WeeklyRule]] = defaultdict(list)
     for wh in rows:
-        rules[wh.resource_id].append(WeeklyRule(
-            weekday=wh.weekday, start=wh.start_time, end=wh.end_time, valid_from=wh.valid_from,
-            valid_until=wh.valid_until, interval_weeks=wh.interval_weeks,
-        ))
+        rules[wh.resource_id].append(
+            WeeklyRule(
+                weekday=wh.weekday,
+                start=wh.start_time,
+                end=wh.end_time,
+                valid_from=wh.valid_from,
+                valid_until=wh.valid_until,
+                interval_weeks=wh.interval_weeks,
+            )
+        )
     return rules
 
 
@@ -73,16 +81,23 @@ def resource_calendars(query: SlotQuery, clinic_id: int) -> list[ResourceCalenda
         query.window.end + query.duration + query.buffer_after,
     )
     rules = _rules_by_resource(ids, span)
-    busy = _intervals_by_resource([
-        *Absence.objects.filter(resource_id__in=ids, starts_at__lt=span.end, ends_at__gt=span.start)
-        .values_list("resource_id", "starts_at", "ends_at"),
-        *Allocation.objects.filter(
-            resource_id__in=ids, starts_at__lt=span.end, ends_at__gt=span.start,
-        ).values_list("resource_id", "starts_at", "ends_at"),
-    ])
+    busy = _intervals_by_resource(
+        [
+            *Absence.objects.filter(
+                resource_id__in=ids, starts_at__lt=span.end, ends_at__gt=span.start
+            ).values_list("resource_id", "starts_at", "ends_at"),
+            *Allocation.objects.filter(
+                resource_id__in=ids,
+                starts_at__lt=span.end,
+                ends_at__gt=span.start,
+            ).values_list("resource_id", "starts_at", "ends_at"),
+        ]
+    )
     return [
         ResourceCalendar(
-            resource_id=res.id, kind=res.kind, tags=frozenset(res.tags),
+            resource_id=res.id,
+            kind=res.kind,
+            tags=frozenset(res.tags),
             working=tuple(expand_rules(rules.get(res.id, []), tz=query.tz, window=span)),
             busy=tuple(busy.get(res.id, [])),
         )

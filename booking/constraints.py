@@ -32,7 +32,8 @@ class PostgresOnlyExclusionConstraint(ExclusionConstraint):
     def remove_sql(self, model: type[Model] | None, schema_editor: Any) -> Any:
         return super().remove_sql(model, schema_editor) if _is_postgres(schema_editor) else None
 
-    def validate(self, model: Any, instance: Any, exclude: Any = None,
-                 using: str = DEFAULT_DB_ALIAS) -> None:
+    def validate(
+        self, model: Any, instance: Any, exclude: Any = None, using: str = DEFAULT_DB_ALIAS
+    ) -> None:
         if connections[using].vendor == "postgresql":
             super().validate(model, instance, exclude=exclude, using=using)

@@ -54,7 +54,9 @@ class BeyondBookingHorizon(BookingError):
 
 class NotOnGrid(BookingError):
     code = "not_on_grid"
-    message = _("Appointments of this type start on fixed times. Please choose one of the offered times.")
+    message = _(
+        "Appointments of this type start on fixed times. Please choose one of the offered times."
+    )
 
 
 class TimeInPast(BookingError):
@@ -64,12 +66,16 @@ class TimeInPast(BookingError):
 
 class ChangeCutoffPassed(BookingError):
     code = "change_cutoff_passed"
-    message = _("It is too late to change or cancel this appointment online. Please contact the clinic.")
+    message = _(
+        "It is too late to change or cancel this appointment online. Please contact the clinic."
+    )
 
 
 class MaxChangesReached(BookingError):
     code = "max_changes_reached"
-    message = _("You have changed this appointment as many times as allowed. Please contact the clinic.")
+    message = _(
+        "You have changed this appointment as many times as allowed. Please contact the clinic."
+    )
 
 
 class AppointmentNotChangeable(BookingError):

@@ -21,8 +21,9 @@ def validate_time_zone(value: str) -> None:
 class Clinic(models.Model):
     name = models.CharField(max_length=200)
     address = models.CharField(max_length=300, blank=True)
-    time_zone = models.CharField(max_length=64, default="Europe/Oslo",
-                                 validators=[validate_time_zone])
+    time_zone = models.CharField(
+        max_length=64, default="Europe/Oslo", validators=[validate_time_zone]
+    )
 
     class Meta:
         ordering = ["name"]
@@ -44,8 +45,9 @@ class StaffRole(models.TextChoices):
 class StaffMembership(models.Model):
     """Staff see and configure only the clinics they are members of."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=StaffRole.choices)
 
@@ -68,8 +70,9 @@ class Resource(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="resources")
     kind = models.CharField(max_length=20, choices=ResourceKind.choices)
     name = models.CharField(max_length=200)
-    tags = models.JSONField(default=list, blank=True,
-                            help_text=_('Skills or features, e.g. ["endoscopist"].'))
+    tags = models.JSONField(
+        default=list, blank=True, help_text=_('Skills or features, e.g. ["endoscopist"].')
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -84,8 +87,9 @@ class WorkingHours(models.Model):
     """A recurring weekly rule: the resource works `weekday` from start to end, local time."""
 
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="working_hours")
-    weekday = models.PositiveSmallIntegerField(validators=[MaxValueValidator(6)],
-                                               help_text="0 = Monday, 6 = Sunday")
+    weekday = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(6)], help_text="0 = Monday, 6 = Sunday"
+    )
     start_time = models.TimeField()
     end_time = models.TimeField()
     valid_from = models.DateField()
@@ -99,14 +103,16 @@ class WorkingHours(models.Model):
         ordering = ["resource", "weekday", "start_time"]
         constraints = [
             models.CheckConstraint(condition=Q(weekday__lte=6), name="working_hours_weekday_0_6"),
-            models.CheckConstraint(condition=Q(end_time__gt=F("start_time")),
-                                   name="working_hours_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(end_time__gt=F("start_time")), name="working_hours_end_after_start"
+            ),
             models.CheckConstraint(
                 condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
                 name="working_hours_valid_until_after_from",
             ),
-            models.CheckConstraint(condition=Q(interval_weeks__gte=1),
-                                   name="working_hours_interval_positive"),
+            models.CheckConstraint(
+                condition=Q(interval_weeks__gte=1), name="working_hours_interval_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -132,8 +138,9 @@ class Absence(models.Model):
         ordering = ["starts_at"]
         indexes = [models.Index(fields=["resource", "starts_at"])]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")),
-                                   name="absence_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="absence_end_after_start"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -150,40 +157,52 @@ class AppointmentType(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="appointment_types")
     name = models.CharField(max_length=200)
     patient_facing_name = models.CharField(
-        max_length=200, blank=True,
+        max_length=200,
+        blank=True,
         help_text=_("A neutral name shown to patients, for sensitive types."),
     )
     location = models.CharField(max_length=300, blank=True)
-    contact_mode = models.CharField(max_length=20, choices=ContactMode.choices,
-                                    default=ContactMode.IN_PERSON)
+    contact_mode = models.CharField(
+        max_length=20, choices=ContactMode.choices, default=ContactMode.IN_PERSON
+    )
     duration_minutes = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(5), MaxValueValidator(600)])
+        validators=[MinValueValidator(5), MaxValueValidator(600)]
+    )
     grid_minutes = models.PositiveSmallIntegerField(
-        default=5, validators=[MinValueValidator(5), MaxValueValidator(120)])
+        default=5, validators=[MinValueValidator(5), MaxValueValidator(120)]
+    )
     buffer_before_minutes = models.PositiveSmallIntegerField(
-        default=0, validators=[MaxValueValidator(240)])
+        default=0, validators=[MaxValueValidator(240)]
+    )
     buffer_after_minutes = models.PositiveSmallIntegerField(
-        default=0, validators=[MaxValueValidator(240)])
+        default=0, validators=[MaxValueValidator(240)]
+    )
     self_bookable = models.BooleanField(
-        default=False, help_text=_("Patients may choose and change this type themselves."))
+        default=False, help_text=_("Patients may choose and change this type themselves.")
+    )
     requires_confirmation = models.BooleanField(
-        default=False, help_text=_("A secretary confirms the patient's choice (status pending)."))
+        default=False, help_text=_("A secretary confirms the patient's choice (status pending).")
+    )
     min_notice_hours = models.PositiveSmallIntegerField(default=24)
     booking_horizon_days = models.PositiveSmallIntegerField(
-        default=90, validators=[MinValueValidator(1), MaxValueValidator(730)])
+        default=90, validators=[MinValueValidator(1), MaxValueValidator(730)]
+    )
     change_cutoff_hours = models.PositiveSmallIntegerField(default=48)
     max_patient_changes = models.PositiveSmallIntegerField(default=2)
     offers_count = models.PositiveSmallIntegerField(
-        default=6, validators=[MinValueValidator(1), MaxValueValidator(50)])
+        default=6, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["clinic", "name"]
         constraints = [
-            models.CheckConstraint(condition=Q(duration_minutes__gt=0),
-                                   name="appointment_type_duration_positive"),
-            models.CheckConstraint(condition=Q(grid_minutes__gt=0),
-                                   name="appointment_type_grid_positive"),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gt=0), name="appointment_type_duration_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(grid_minutes__gt=0), name="appointment_type_grid_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -210,12 +229,14 @@ class AppointmentType(models.Model):
 class ResourceRequirement(models.Model):
     """The type needs `count` resources of `kind`, with `tag` when given."""
 
-    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.CASCADE,
-                                         related_name="requirements")
+    appointment_type = models.ForeignKey(
+        AppointmentType, on_delete=models.CASCADE, related_name="requirements"
+    )
     kind = models.CharField(max_length=20, choices=ResourceKind.choices)
     tag = models.CharField(max_length=50, blank=True)
     count = models.PositiveSmallIntegerField(
-        default=1, validators=[MinValueValidator(1), MaxValueValidator(5)])
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
 
     class Meta:
         ordering = ["id"]
@@ -235,8 +256,9 @@ class PreparationTiming(models.TextChoices):
 class PreparationTemplate(models.Model):
     """A task for the patient, e.g. "Empty the bowels", start 7 days before."""
 
-    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.CASCADE,
-                                         related_name="preparations")
+    appointment_type = models.ForeignKey(
+        AppointmentType, on_delete=models.CASCADE, related_name="preparations"
+    )
     title = models.CharField(max_length=200)
     instructions = models.TextField(blank=True)
     timing = models.CharField(max_length=10, choices=PreparationTiming.choices)
@@ -279,13 +301,15 @@ CHANGEABLE_STATUSES = (AppointmentStatus.PENDING, AppointmentStatus.BOOKED)
 
 class Appointment(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
-    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT,
-                                         related_name="appointments")
+    appointment_type = models.ForeignKey(
+        AppointmentType, on_delete=models.PROTECT, related_name="appointments"
+    )
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="appointments")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    status = models.CharField(max_length=20, choices=AppointmentStatus.choices,
-                              default=AppointmentStatus.BOOKED)
+    status = models.CharField(
+        max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
+    )
     patient_change_count = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -297,10 +321,13 @@ class Appointment(models.Model):
             models.Index(fields=["clinic", "starts_at"]),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")),
-                                   name="appointment_end_after_start"),
-            models.CheckConstraint(condition=Q(status__in=AppointmentStatus.values),
-                                   name="appointment_status_is_fhir_code"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="appointment_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=AppointmentStatus.values),
+                name="appointment_status_is_fhir_code",
+            ),
             PostgresOnlyExclusionConstraint(
                 name="patient_not_in_two_appointments_at_once",
                 expressions=[
@@ -322,8 +349,9 @@ class Allocation(models.Model):
     appointment history keeps what was held.
     """
 
-    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE,
-                                    related_name="allocations")
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="allocations"
+    )
     resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="allocations")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
@@ -331,10 +359,12 @@ class Allocation(models.Model):
     class Meta:
         indexes = [models.Index(fields=["resource", "starts_at"])]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")),
-                                   name="allocation_end_after_start"),
-            models.UniqueConstraint(fields=["appointment", "resource"],
-                                    name="resource_once_per_appointment"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="allocation_end_after_start"
+            ),
+            models.UniqueConstraint(
+                fields=["appointment", "resource"], name="resource_once_per_appointment"
+            ),
             PostgresOnlyExclusionConstraint(
                 name="resource_not_double_booked",
                 expressions=[
@@ -349,16 +379,18 @@ class Allocation(models.Model):
 
 
 class PreparationTask(models.Model):
-    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE,
-                                    related_name="preparation_tasks")
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="preparation_tasks"
+    )
     template = models.ForeignKey(PreparationTemplate, null=True, on_delete=models.SET_NULL)
     title = models.CharField(max_length=200)
     instructions = models.TextField(blank=True)
     timing = models.CharField(max_length=10, choices=PreparationTiming.choices)
     due_date = models.DateField(help_text=_("The start date or the deadline, per timing."))
     done_at = models.DateTimeField(null=True, blank=True)
-    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                on_delete=models.SET_NULL)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
 
     class Meta:
         ordering = ["due_date", "id"]
@@ -408,15 +440,18 @@ class AppointmentEvent(models.Model):
 
     appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="events")
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
-    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT,
-                                         related_name="+")
+    appointment_type = models.ForeignKey(
+        AppointmentType, on_delete=models.PROTECT, related_name="+"
+    )
     kind = models.CharField(max_length=20, choices=EventKind.choices)
     cause = models.CharField(max_length=30, choices=EventCause.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
-    on_behalf_of = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="+")
+    on_behalf_of = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     old_starts_at = models.DateTimeField(null=True, blank=True)
     old_ends_at = models.DateTimeField(null=True, blank=True)
     new_starts_at = models.DateTimeField(null=True, blank=True)

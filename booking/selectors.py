@@ -2,7 +2,8 @@
 
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as UserModel
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -14,6 +15,7 @@ from booking.models import (
     AppointmentType,
     Clinic,
     PreparationTask,
+    StaffMembership,
     StaffRole,
 )
 from patients.models import Patient, Proxy
@@ -22,15 +24,15 @@ from planning.core.slots import find_slot_starts
 
 MAX_SEARCH_DAYS = 62
 
-User = AbstractBaseUser | AnonymousUser
+User = UserModel | AnonymousUser
 
 
 def patients_for_user(user: User) -> QuerySet[Patient]:
     """The user's own patient record and everyone they hold a valid proxy for today."""
     if not user.is_authenticated:
         return Patient.objects.none()
-    subjects = Proxy.objects.valid_now().filter(holder__user=user).values("subject_id")
-    return Patient.objects.filter(Q(user=user) | Q(id__in=subjects))
+    subjects = Proxy.objects.valid_now().filter(holder__user_id=user.pk).values("subject_id")
+    return Patient.objects.filter(Q(user_id=user.pk) | Q(id__in=subjects))
 
 
 def actor_kind_for(user: User, patient: Patient) -> ActorKind:
@@ -58,10 +60,12 @@ def self_bookable_types() -> QuerySet[AppointmentType]:
     )
 
 
-def clinics_for_staff(user: User, *, roles: tuple[StaffRole, ...] | None = None) -> QuerySet[Clinic]:
+def clinics_for_staff(
+    user: User, *, roles: tuple[StaffRole, ...] | None = None
+) -> QuerySet[Clinic]:
     if not user.is_authenticated:
         return Clinic.objects.none()
-    memberships = user.memberships.all()  # type: ignore[union-attr]
+    memberships = StaffMembership.objects.filter(user_id=user.pk)
     if roles is not None:
         memberships = memberships.filter(role__in=roles)
     return Clinic.objects.filter(id__in=memberships.values("clinic_id"))
@@ -78,15 +82,21 @@ def bookable_window(
 
 def _patient_busy(patient: Patient, window: Interval) -> list[Interval]:
     rows = Appointment.objects.filter(
-        patient=patient, status__in=HOLDING_STATUSES,
-        starts_at__lt=window.end + timedelta(days=1), ends_at__gt=window.start,
+        patient=patient,
+        status__in=HOLDING_STATUSES,
+        starts_at__lt=window.end + timedelta(days=1),
+        ends_at__gt=window.start,
     ).values_list("starts_at", "ends_at")
     return [Interval(start, end) for start, end in rows]
 
 
 def available_starts(
-    *, appointment_type: AppointmentType, start: datetime, end: datetime,
-    patient: Patient | None = None, now: datetime | None = None,
+    *,
+    appointment_type: AppointmentType,
+    start: datetime,
+    end: datetime,
+    patient: Patient | None = None,
+    now: datetime | None = None,
 ) -> list[datetime]:
     """Start times a patient may book: every required resource free at once, the patient too."""
     window = bookable_window(appointment_type, start, end, now or timezone.now())

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -57,7 +57,7 @@ PATIENT_CONSTRAINT = "patient_not_in_two_appointments_at_once"
 class Actor:
     """Who acts: the patient, a proxy holder, clinic staff or the system itself."""
 
-    user: AbstractBaseUser | None
+    user: User | None
     kind: ActorKind
 
     @property
@@ -97,7 +97,11 @@ def _cause_for(actor: Actor, cause: EventCause | None, clinic_default: EventCaus
 def is_on_grid(appointment_type: AppointmentType, starts_at: datetime) -> bool:
     local = starts_at.astimezone(appointment_type.clinic.tz)
     minutes = local.hour * 60 + local.minute
-    return local.second == 0 and local.microsecond == 0 and minutes % appointment_type.grid_minutes == 0
+    return (
+        local.second == 0
+        and local.microsecond == 0
+        and minutes % appointment_type.grid_minutes == 0
+    )
 
 
 def check_new_time(
@@ -138,8 +142,13 @@ def _check_patient_free(
     patient: Patient, starts_at: datetime, ends_at: datetime, *, ignore: int | None = None
 ) -> None:
     overlapping = Appointment.objects.filter(
-        patient=patient, status__in=HOLDING_STATUSES, starts_at__lt=ends_at, ends_at__gt=starts_at,
-    ).exclude(pk=ignore)
+        patient=patient,
+        status__in=HOLDING_STATUSES,
+        starts_at__lt=ends_at,
+        ends_at__gt=starts_at,
+    )
+    if ignore is not None:
+        overlapping = overlapping.exclude(pk=ignore)
     if overlapping.exists():
         raise PatientBusy
 
@@ -147,8 +156,10 @@ def _check_patient_free(
 def _take_resources(appointment: Appointment) -> list[int]:
     """Choose and hold the resources for the appointment's current time."""
     appointment_type = appointment.appointment_type
-    query = slot_query(appointment_type, Interval(appointment.starts_at,
-                                                  appointment.starts_at + timedelta(minutes=1)))
+    query = slot_query(
+        appointment_type,
+        Interval(appointment.starts_at, appointment.starts_at + timedelta(minutes=1)),
+    )
     calendars = resource_calendars(query, appointment.clinic_id)
     resource_ids = assign_resources(query, calendars, appointment.starts_at)
     if resource_ids is None:
@@ -156,8 +167,12 @@ def _take_resources(appointment: Appointment) -> list[int]:
     blocked = query.blocked(appointment.starts_at)
     with _constraint_errors():
         Allocation.objects.bulk_create(
-            Allocation(appointment=appointment, resource_id=rid, starts_at=blocked.start,
-                       ends_at=blocked.end)
+            Allocation(
+                appointment=appointment,
+                resource_id=rid,
+                starts_at=blocked.start,
+                ends_at=blocked.end,
+            )
             for rid in resource_ids
         )
     return list(resource_ids)
@@ -178,8 +193,12 @@ def _schedule_preparations(appointment: Appointment) -> None:
         task = existing.get(template.id)
         if task is None:
             PreparationTask.objects.create(
-                appointment=appointment, template=template, title=template.title,
-                instructions=template.instructions, timing=template.timing, due_date=due_date,
+                appointment=appointment,
+                template=template,
+                title=template.title,
+                instructions=template.instructions,
+                timing=template.timing,
+                due_date=due_date,
             )
         elif not task.is_done and task.due_date != due_date:
             task.due_date = due_date
@@ -187,19 +206,30 @@ def _schedule_preparations(appointment: Appointment) -> None:
 
 
 def _record(
-    appointment: Appointment, *, kind: EventKind, cause: EventCause, actor: Actor,
+    appointment: Appointment,
+    *,
+    kind: EventKind,
+    cause: EventCause,
+    actor: Actor,
     old: tuple[datetime | None, datetime | None, list[int], str] = (None, None, [], ""),
     note: str = "",
 ) -> AppointmentEvent:
     old_start, old_end, old_resources, old_status = old
     holding = appointment.status in HOLDING_STATUSES
     return AppointmentEvent.objects.create(
-        appointment=appointment, clinic_id=appointment.clinic_id,
-        appointment_type_id=appointment.appointment_type_id, kind=kind, cause=cause,
-        actor=actor.user, actor_kind=actor.kind,
+        appointment=appointment,
+        clinic_id=appointment.clinic_id,
+        appointment_type_id=appointment.appointment_type_id,
+        kind=kind,
+        cause=cause,
+        actor=actor.user,
+        actor_kind=actor.kind,
         on_behalf_of=appointment.patient if actor.kind != ActorKind.PATIENT else None,
-        old_starts_at=old_start, old_ends_at=old_end, old_resource_ids=old_resources,
-        old_status=old_status, new_status=appointment.status,
+        old_starts_at=old_start,
+        old_ends_at=old_end,
+        old_resource_ids=old_resources,
+        old_status=old_status,
+        new_status=appointment.status,
         new_starts_at=appointment.starts_at if holding else None,
         new_ends_at=appointment.ends_at if holding else None,
         new_resource_ids=(
@@ -223,22 +253,33 @@ def _retrying_lost_races(attempt: Callable[[], T]) -> T:
 
 
 def appointment_book(
-    *, patient: Patient, appointment_type: AppointmentType, starts_at: datetime, actor: Actor,
-    cause: EventCause | None = None, now: datetime | None = None,
+    *,
+    patient: Patient,
+    appointment_type: AppointmentType,
+    starts_at: datetime,
+    actor: Actor,
+    cause: EventCause | None = None,
+    now: datetime | None = None,
 ) -> Appointment:
     now = now or timezone.now()
     check_new_time(appointment_type=appointment_type, starts_at=starts_at, actor=actor, now=now)
     cause = _cause_for(actor, cause, EventCause.CLINIC_BOOKING)
-    status = (AppointmentStatus.PENDING if appointment_type.requires_confirmation
-              and actor.is_patient_side else AppointmentStatus.BOOKED)
+    status = (
+        AppointmentStatus.PENDING
+        if appointment_type.requires_confirmation and actor.is_patient_side
+        else AppointmentStatus.BOOKED
+    )
 
     def attempt() -> Appointment:
         ends_at = starts_at + appointment_type.duration
         _check_patient_free(patient, starts_at, ends_at)
         with _constraint_errors():
             appointment = Appointment.objects.create(
-                patient=patient, appointment_type=appointment_type,
-                clinic_id=appointment_type.clinic_id, starts_at=starts_at, ends_at=ends_at,
+                patient=patient,
+                appointment_type=appointment_type,
+                clinic_id=appointment_type.clinic_id,
+                starts_at=starts_at,
+                ends_at=ends_at,
                 status=status,
             )
         _take_resources(appointment)
@@ -251,14 +292,20 @@ def appointment_book(
 
 def _locked(appointment: Appointment) -> Appointment:
     """The appointment re-read under a row lock, so concurrent changes to it queue up."""
-    return (Appointment.objects.select_for_update(of=("self",))
-            .select_related("appointment_type__clinic", "patient", "clinic")
-            .get(pk=appointment.pk))
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("appointment_type__clinic", "patient", "clinic")
+        .get(pk=appointment.pk)
+    )
 
 
 def appointment_reschedule(
-    *, appointment: Appointment, starts_at: datetime, actor: Actor,
-    cause: EventCause | None = None, now: datetime | None = None,
+    *,
+    appointment: Appointment,
+    starts_at: datetime,
+    actor: Actor,
+    cause: EventCause | None = None,
+    now: datetime | None = None,
 ) -> Appointment:
     """Move the appointment: the new time is taken and the old released in one transaction."""
     now = now or timezone.now()
@@ -268,7 +315,10 @@ def appointment_reschedule(
         current = _locked(appointment)
         check_patient_may_change(appointment=current, actor=actor, now=now)
         appointment_type = current.appointment_type
-        if actor.is_patient_side and current.patient_change_count >= appointment_type.max_patient_changes:
+        if (
+            actor.is_patient_side
+            and current.patient_change_count >= appointment_type.max_patient_changes
+        ):
             raise MaxChangesReached
         if starts_at == current.starts_at:
             raise SameTime
@@ -279,8 +329,9 @@ def appointment_reschedule(
         if cause == EventCause.PATIENT_CHANGE:
             current.patient_change_count += 1
         with _constraint_errors():
-            current.save(update_fields=["starts_at", "ends_at", "patient_change_count",
-                                        "updated_at"])
+            current.save(
+                update_fields=["starts_at", "ends_at", "patient_change_count", "updated_at"]
+            )
         _take_resources(current)
         _schedule_preparations(current)
         _record(current, kind=EventKind.RESCHEDULED, cause=cause, actor=actor, old=old)
@@ -290,8 +341,12 @@ def appointment_reschedule(
 
 
 def appointment_cancel(
-    *, appointment: Appointment, actor: Actor, cause: EventCause | None = None,
-    reason: str = "", now: datetime | None = None,
+    *,
+    appointment: Appointment,
+    actor: Actor,
+    cause: EventCause | None = None,
+    reason: str = "",
+    now: datetime | None = None,
 ) -> Appointment:
     now = now or timezone.now()
     cause = _cause_for(actor, cause, EventCause.CLINIC_CANCELLATION)
@@ -301,8 +356,9 @@ def appointment_cancel(
         old = (current.starts_at, current.ends_at, _release_resources(current), current.status)
         current.status = AppointmentStatus.CANCELLED
         current.save(update_fields=["status", "updated_at"])
-        _record(current, kind=EventKind.CANCELLED, cause=cause, actor=actor, old=old,
-                note=reason[:500])
+        _record(
+            current, kind=EventKind.CANCELLED, cause=cause, actor=actor, old=old, note=reason[:500]
+        )
         return current
 
 
@@ -310,6 +366,6 @@ def preparation_task_mark(
     *, task: PreparationTask, done: bool, actor: Actor, now: datetime | None = None
 ) -> PreparationTask:
     task.done_at = (now or timezone.now()) if done else None
-    task.done_by = actor.user if done else None  # type: ignore[assignment]
+    task.done_by = actor.user if done else None
     task.save(update_fields=["done_at", "done_by"])
     return task

@@ -21,11 +21,16 @@ class Language(models.TextChoices):
 
 class Patient(models.Model):
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="patient",
     )
     national_id = models.CharField(
-        _("national identity number"), max_length=11, unique=True,
+        _("national identity number"),
+        max_length=11,
+        unique=True,
         validators=[validate_national_id_field],
     )
     birth_date = models.DateField(editable=False)
@@ -44,16 +49,13 @@ class Patient(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
-    @property
-    def full_name(self) -> str:
-        return f"{self.given_name} {self.family_name}"
-
     def save(self, *args: object, **kwargs: object) -> None:
         self.birth_date = birth_date_of(self.national_id)
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
-    def age_on(self, day: date) -> int:
-        return relativedelta(day, self.birth_date).years
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
 
 
 class ProxyKind(models.TextChoices):

@@ -20,9 +20,11 @@ def validate_e164_phone(value: str) -> None:
     try:
         parsed = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException as exc:
-        raise ValidationError(_("Enter the phone number with country code, e.g. +4791234567."),
-                              code="invalid_phone") from exc
+        raise ValidationError(
+            _("Enter the phone number with country code, e.g. +4791234567."), code="invalid_phone"
+        ) from exc
     is_e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) == value
     if not (is_e164 and phonenumbers.is_valid_number(parsed)):
-        raise ValidationError(_("Enter the phone number with country code, e.g. +4791234567."),
-                              code="invalid_phone")
+        raise ValidationError(
+            _("Enter the phone number with country code, e.g. +4791234567."), code="invalid_phone"
+        )

@@ -2,8 +2,10 @@
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -31,3 +33,11 @@ def idempotency_key_reused() -> Response:
         _("This Idempotency-Key was already used for a different request."),
         422,
     )
+
+
+def request_user(request: Any) -> User:
+    """The logged-in user of a request that passed IsAuthenticated."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated
+    return user

@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from booking.api.errors import error_response, idempotency_key_reused
+from booking.api.errors import error_response, idempotency_key_reused, request_user
 from booking.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -41,32 +41,45 @@ def _as_json(data: Any) -> Any:
 
 
 def _replay(request: Request, key: str, fingerprint: str) -> Response | None:
-    record = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
+    record = IdempotencyRecord.objects.filter(user=request_user(request), key=key).first()
     if record is None:
         return None
     if record.request_fingerprint != fingerprint:
         return idempotency_key_reused()
-    return Response(record.response_body, status=record.status_code,
-                    headers={"Idempotent-Replayed": "true"})
+    return Response(
+        record.response_body, status=record.status_code, headers={"Idempotent-Replayed": "true"}
+    )
 
 
-def _first_run(handler: Handler, view: Any, request: Request, key: str, fingerprint: str,
-               *args: Any, **kwargs: Any) -> Response | None:
+def _first_run(
+    handler: Handler,
+    view: Any,
+    request: Request,
+    key: str,
+    fingerprint: str,
+    *args: Any,
+    **kwargs: Any,
+) -> Response | None:
     """Run the handler once under the key; None if a concurrent request owns the key."""
     try:
         with transaction.atomic():
             try:
                 with transaction.atomic():
                     record = IdempotencyRecord.objects.create(
-                        user=request.user, key=key, request_fingerprint=fingerprint,
-                        status_code=0, response_body={})
+                        user=request_user(request),
+                        key=key,
+                        request_fingerprint=fingerprint,
+                        status_code=0,
+                        response_body={},
+                    )
             except IntegrityError:
                 return None
             response = handler(view, request, *args, **kwargs)
             if not 200 <= response.status_code < 300:
                 raise _Undo(response)
             IdempotencyRecord.objects.filter(pk=record.pk).update(
-                status_code=response.status_code, response_body=_as_json(response.data))
+                status_code=response.status_code, response_body=_as_json(response.data)
+            )
             return response
     except _Undo as undo:
         return undo.response
@@ -79,9 +92,11 @@ def idempotent(handler: Handler) -> Handler:
         if key is None:
             return handler(view, request, *args, **kwargs)
         if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-            return error_response("invalid_idempotency_key",
-                                  _("The Idempotency-Key header must be 1–200 printable characters."),
-                                  400)
+            return error_response(
+                "invalid_idempotency_key",
+                _("The Idempotency-Key header must be 1–200 printable characters."),
+                400,
+            )
         fingerprint = _fingerprint(request)
         replayed = _replay(request, key, fingerprint)
         if replayed is not None:

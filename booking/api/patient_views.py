@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from booking import selectors, services
+from booking.api.errors import request_user
 from booking.api.idempotency import HEADER, idempotent
 from booking.api.serializers import (
     AppointmentSerializer,
@@ -31,16 +32,19 @@ from booking.models import Appointment, AppointmentType, PreparationTask
 from patients.models import Patient
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    HEADER, str, OpenApiParameter.HEADER, required=False,
+    HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
     description="A repeat with the same key returns the first answer and books nothing new.",
 )
 
 
 def acting_for(request: Request, patient_id: int | None) -> Patient:
-    """The patient the request acts for: the user's own record, or a proxy subject. 404 otherwise."""
+    """The patient the request acts for: the user, or a proxy subject; 404 otherwise."""
     patients = selectors.patients_for_user(request.user)
     if patient_id is None:
-        patients = patients.filter(user=request.user)
+        patients = patients.filter(user=request_user(request))
     else:
         patients = patients.filter(pk=patient_id)
     patient = patients.first()
@@ -50,21 +54,27 @@ def acting_for(request: Request, patient_id: int | None) -> Patient:
 
 
 def actor_for(request: Request, patient: Patient) -> services.Actor:
-    return services.Actor(user=request.user, kind=selectors.actor_kind_for(request.user, patient))
+    user = request_user(request)
+    return services.Actor(user=user, kind=selectors.actor_kind_for(user, patient))
 
 
 class MeView(APIView):
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
-        own = selectors.patients_for_user(request.user).filter(user=request.user).first()
-        others = selectors.patients_for_user(request.user).exclude(user=request.user)
+        user = request_user(request)
+        own = selectors.patients_for_user(user).filter(user=user).first()
+        others = selectors.patients_for_user(user).exclude(user=user)
         clinics = selectors.clinics_for_staff(request.user)
-        return Response(MeSerializer({
-            "username": request.user.get_username(),
-            "patient": own,
-            "acts_for": others,
-            "staff_clinics": [{"id": c.id, "name": c.name} for c in clinics],
-        }).data)
+        return Response(
+            MeSerializer(
+                {
+                    "username": request.user.get_username(),
+                    "patient": own,
+                    "acts_for": others,
+                    "staff_clinics": [{"id": c.id, "name": c.name} for c in clinics],
+                }
+            ).data
+        )
 
 
 class PatientListView(generics.ListAPIView[Patient]):
@@ -89,10 +99,14 @@ class SlotListView(APIView):
         params = SlotSearchSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         patient = acting_for(request, params.validated_data.get("patient"))
-        start, end = local_day_bounds(params.validated_data["date_from"],
-                                      params.validated_data["date_to"], appointment_type.clinic.tz)
-        starts = selectors.available_starts(appointment_type=appointment_type, start=start,
-                                            end=end, patient=patient)
+        start, end = local_day_bounds(
+            params.validated_data["date_from"],
+            params.validated_data["date_to"],
+            appointment_type.clinic.tz,
+        )
+        starts = selectors.available_starts(
+            appointment_type=appointment_type, start=start, end=end, patient=patient
+        )
         slots = [{"starts_at": s, "ends_at": s + appointment_type.duration} for s in starts]
         return Response(SlotSerializer(slots, many=True).data)
 
@@ -103,18 +117,25 @@ class AppointmentListView(APIView):
         appointments = selectors.appointments_for_user(request.user)
         return Response(AppointmentSerializer(appointments, many=True).data)
 
-    @extend_schema(request=BookSerializer, responses={201: AppointmentSerializer},
-                   parameters=[IDEMPOTENCY_PARAMETER])
+    @extend_schema(
+        request=BookSerializer,
+        responses={201: AppointmentSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
     @idempotent
     def post(self, request: Request) -> Response:
         data = BookSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         patient = acting_for(request, data.validated_data.get("patient"))
-        appointment_type = get_object_or_404(AppointmentType,
-                                             pk=data.validated_data["appointment_type"])
+        appointment_type = get_object_or_404(
+            AppointmentType, pk=data.validated_data["appointment_type"]
+        )
         appointment = services.appointment_book(
-            patient=patient, appointment_type=appointment_type,
-            starts_at=data.validated_data["starts_at"], actor=actor_for(request, patient))
+            patient=patient,
+            appointment_type=appointment_type,
+            starts_at=data.validated_data["starts_at"],
+            actor=actor_for(request, patient),
+        )
         return Response(AppointmentSerializer(appointment).data, status=status.HTTP_201_CREATED)
 
 
@@ -135,8 +156,10 @@ class AppointmentRescheduleView(APIView):
         data = RescheduleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         moved = services.appointment_reschedule(
-            appointment=appointment, starts_at=data.validated_data["starts_at"],
-            actor=actor_for(request, appointment.patient))
+            appointment=appointment,
+            starts_at=data.validated_data["starts_at"],
+            actor=actor_for(request, appointment.patient),
+        )
         return Response(AppointmentSerializer(_own_appointment(request, moved.pk)).data)
 
 
@@ -146,9 +169,11 @@ class AppointmentCancelView(APIView):
         appointment = _own_appointment(request, pk)
         data = CancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.appointment_cancel(appointment=appointment,
-                                    actor=actor_for(request, appointment.patient),
-                                    reason=data.validated_data["reason"])
+        services.appointment_cancel(
+            appointment=appointment,
+            actor=actor_for(request, appointment.patient),
+            reason=data.validated_data["reason"],
+        )
         return Response(AppointmentSerializer(_own_appointment(request, pk)).data)
 
 
@@ -165,6 +190,9 @@ class PreparationTaskDetailView(APIView):
         task = get_object_or_404(selectors.preparation_tasks_for_user(request.user), pk=pk)
         data = PreparationTaskUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.preparation_task_mark(task=task, done=data.validated_data["done"],
-                                       actor=actor_for(request, task.appointment.patient))
+        services.preparation_task_mark(
+            task=task,
+            done=data.validated_data["done"],
+            actor=actor_for(request, task.appointment.patient),
+        )
         return Response(PreparationTaskSerializer(task).data)

@@ -40,9 +40,19 @@ class AppointmentTypePublicSerializer(serializers.ModelSerializer[AppointmentTyp
 
     class Meta:
         model = AppointmentType
-        fields = ["id", "name", "clinic", "location", "contact_mode", "duration_minutes",
-                  "min_notice_hours", "booking_horizon_days", "change_cutoff_hours",
-                  "max_patient_changes", "preparations"]
+        fields = [
+            "id",
+            "name",
+            "clinic",
+            "location",
+            "contact_mode",
+            "duration_minutes",
+            "min_notice_hours",
+            "booking_horizon_days",
+            "change_cutoff_hours",
+            "max_patient_changes",
+            "preparations",
+        ]
 
 
 class SlotSearchSerializer(serializers.Serializer[Any]):
@@ -56,16 +66,23 @@ class SlotSearchSerializer(serializers.Serializer[Any]):
         attrs.setdefault("date_to", attrs["date_from"] + timedelta(days=13))
         if attrs["date_to"] < attrs["date_from"]:
             raise serializers.ValidationError(
-                {"date_to": _("The last day must not be before the first day.")})
+                {"date_to": _("The last day must not be before the first day.")}
+            )
         if (attrs["date_to"] - attrs["date_from"]).days >= MAX_SEARCH_DAYS:
             raise serializers.ValidationError(
-                {"date_to": _("Search at most %(days)d days at a time.") % {"days": MAX_SEARCH_DAYS}})
+                {
+                    "date_to": _("Search at most %(days)d days at a time.")
+                    % {"days": MAX_SEARCH_DAYS}
+                }
+            )
         return attrs
 
 
 def local_day_bounds(first: date, last: date, tz: Any) -> tuple[datetime, datetime]:
-    return (datetime.combine(first, time.min, tzinfo=tz),
-            datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz))
+    return (
+        datetime.combine(first, time.min, tzinfo=tz),
+        datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz),
+    )
 
 
 class SlotSerializer(serializers.Serializer[Any]):
@@ -78,8 +95,16 @@ class PreparationTaskSerializer(serializers.ModelSerializer[PreparationTask]):
 
     class Meta:
         model = PreparationTask
-        fields = ["id", "appointment", "title", "instructions", "timing", "due_date", "done",
-                  "done_at"]
+        fields = [
+            "id",
+            "appointment",
+            "title",
+            "instructions",
+            "timing",
+            "due_date",
+            "done",
+            "done_at",
+        ]
 
 
 class PreparationTaskUpdateSerializer(serializers.Serializer[Any]):
@@ -98,12 +123,24 @@ class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
 
     class Meta:
         model = Appointment
-        fields = ["id", "patient", "appointment_type", "clinic", "location", "contact_mode",
-                  "starts_at", "ends_at", "status", "changes_left", "can_change_until",
-                  "preparation_tasks"]
+        fields = [
+            "id",
+            "patient",
+            "appointment_type",
+            "clinic",
+            "location",
+            "contact_mode",
+            "starts_at",
+            "ends_at",
+            "status",
+            "changes_left",
+            "can_change_until",
+            "preparation_tasks",
+        ]
 
-    @extend_schema_field({"type": "object", "properties": {"id": {"type": "integer"},
-                                                           "name": {"type": "string"}}})
+    @extend_schema_field(
+        {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}
+    )
     def get_appointment_type(self, obj: Appointment) -> dict[str, Any]:
         return {"id": obj.appointment_type_id, "name": obj.appointment_type.display_name}
 

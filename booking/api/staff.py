@@ -37,8 +37,11 @@ def writable_clinics(request: Request) -> QuerySet[Clinic]:
 
 class IsClinicStaff(permissions.BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
-        clinics = (clinics_for_staff(request.user) if request.method in permissions.SAFE_METHODS
-                   else writable_clinics(request))
+        clinics = (
+            clinics_for_staff(request.user)
+            if request.method in permissions.SAFE_METHODS
+            else writable_clinics(request)
+        )
         return clinics.exists()
 
 
@@ -55,12 +58,20 @@ class ClinicScopedSerializer(serializers.ModelSerializer[M]):
             fields["clinic"].queryset = clinics  # type: ignore[attr-defined]
         if "resource" in fields:
             fields["resource"].queryset = Resource.objects.filter(  # type: ignore[attr-defined]
-                clinic__in=clinics)
+                clinic__in=clinics
+            )
         return fields
 
 
-def _check_order(attrs: dict[str, Any], instance: Model | None, first: str, last: str,
-                 message: str, *, strict: bool = True) -> None:
+def _check_order(
+    attrs: dict[str, Any],
+    instance: Model | None,
+    first: str,
+    last: str,
+    message: str,
+    *,
+    strict: bool = True,
+) -> None:
     start = attrs.get(first, getattr(instance, first, None))
     end = attrs.get(last, getattr(instance, last, None))
     if start is not None and end is not None and (end <= start if strict else end < start):
@@ -79,25 +90,48 @@ class ResourceSerializer(ClinicScopedSerializer[Resource]):
         fields = ["id", "clinic", "kind", "name", "tags", "is_active"]
 
     def validate_tags(self, tags: Any) -> list[str]:
-        valid = (isinstance(tags, list) and len(tags) <= MAX_TAGS
-                 and all(isinstance(t, str) and 0 < len(t) <= MAX_TAG_LENGTH for t in tags))
+        valid = (
+            isinstance(tags, list)
+            and len(tags) <= MAX_TAGS
+            and all(isinstance(t, str) and 0 < len(t) <= MAX_TAG_LENGTH for t in tags)
+        )
         if not valid:
             raise serializers.ValidationError(
-                _("Tags must be a list of at most 20 short texts, e.g. [\"endoscopist\"]."))
+                _('Tags must be a list of at most 20 short texts, e.g. ["endoscopist"].')
+            )
         return sorted(set(tags))
 
 
 class WorkingHoursSerializer(ClinicScopedSerializer[WorkingHours]):
     class Meta:
         model = WorkingHours
-        fields = ["id", "resource", "weekday", "start_time", "end_time", "valid_from",
-                  "valid_until", "interval_weeks"]
+        fields = [
+            "id",
+            "resource",
+            "weekday",
+            "start_time",
+            "end_time",
+            "valid_from",
+            "valid_until",
+            "interval_weeks",
+        ]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        _check_order(attrs, self.instance, "start_time", "end_time",
-                     _("The end time must be after the start time."))
-        _check_order(attrs, self.instance, "valid_from", "valid_until",
-                     _("The last valid day must not be before the first."), strict=False)
+        _check_order(
+            attrs,
+            self.instance,
+            "start_time",
+            "end_time",
+            _("The end time must be after the start time."),
+        )
+        _check_order(
+            attrs,
+            self.instance,
+            "valid_from",
+            "valid_until",
+            _("The last valid day must not be before the first."),
+            strict=False,
+        )
         return attrs
 
 
@@ -107,8 +141,9 @@ class AbsenceSerializer(ClinicScopedSerializer[Absence]):
         fields = ["id", "resource", "starts_at", "ends_at", "reason", "note"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        _check_order(attrs, self.instance, "starts_at", "ends_at",
-                     _("The absence must end after it starts."))
+        _check_order(
+            attrs, self.instance, "starts_at", "ends_at", _("The absence must end after it starts.")
+        )
         return attrs
 
 
@@ -130,12 +165,28 @@ class AppointmentTypeSerializer(ClinicScopedSerializer[AppointmentType]):
 
     class Meta:
         model = AppointmentType
-        fields = ["id", "clinic", "name", "patient_facing_name", "location", "contact_mode",
-                  "duration_minutes", "grid_minutes", "buffer_before_minutes",
-                  "buffer_after_minutes", "self_bookable", "requires_confirmation",
-                  "min_notice_hours", "booking_horizon_days", "change_cutoff_hours",
-                  "max_patient_changes", "offers_count", "is_active", "requirements",
-                  "preparations"]
+        fields = [
+            "id",
+            "clinic",
+            "name",
+            "patient_facing_name",
+            "location",
+            "contact_mode",
+            "duration_minutes",
+            "grid_minutes",
+            "buffer_before_minutes",
+            "buffer_after_minutes",
+            "self_bookable",
+            "requires_confirmation",
+            "min_notice_hours",
+            "booking_horizon_days",
+            "change_cutoff_hours",
+            "max_patient_changes",
+            "offers_count",
+            "is_active",
+            "requirements",
+            "preparations",
+        ]
 
     def validate_requirements(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not value:
@@ -159,16 +210,21 @@ class AppointmentTypeSerializer(ClinicScopedSerializer[AppointmentType]):
         return appointment_type
 
 
-def _replace_children(appointment_type: AppointmentType, requirements: list[dict[str, Any]] | None,
-                      preparations: list[dict[str, Any]] | None) -> None:
+def _replace_children(
+    appointment_type: AppointmentType,
+    requirements: list[dict[str, Any]] | None,
+    preparations: list[dict[str, Any]] | None,
+) -> None:
     if requirements is not None:
         appointment_type.requirements.all().delete()
         ResourceRequirement.objects.bulk_create(
-            ResourceRequirement(appointment_type=appointment_type, **r) for r in requirements)
+            ResourceRequirement(appointment_type=appointment_type, **r) for r in requirements
+        )
     if preparations is not None:
         appointment_type.preparations.all().delete()
         PreparationTemplate.objects.bulk_create(
-            PreparationTemplate(appointment_type=appointment_type, **p) for p in preparations)
+            PreparationTemplate(appointment_type=appointment_type, **p) for p in preparations
+        )
 
 
 class _ClinicScopedViewSet(viewsets.ModelViewSet[M]):
@@ -176,9 +232,11 @@ class _ClinicScopedViewSet(viewsets.ModelViewSet[M]):
     clinic_path = "clinic"
 
     def get_queryset(self) -> QuerySet[M]:
-        clinics = (clinics_for_staff(self.request.user)
-                   if self.request.method in permissions.SAFE_METHODS
-                   else writable_clinics(self.request))
+        clinics = (
+            clinics_for_staff(self.request.user)
+            if self.request.method in permissions.SAFE_METHODS
+            else writable_clinics(self.request)
+        )
         model: type[M] = self.get_serializer_class().Meta.model  # type: ignore[attr-defined]
         return model._default_manager.filter(**{f"{self.clinic_path}__in": clinics})
 

@@ -24,10 +24,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     not have one, so there they are left out (and said so); in CI, REQUIRE_REAL_SERVICES=1 makes
     a missing server an error instead."""
     if os.environ.get("REQUIRE_REAL_SERVICES") == "1":
-        missing = [name for name, present in (
-            ("PostgreSQL (DATABASE_URL)", connection.vendor == "postgresql"),
-            ("Redis (REDIS_URL)", bool(os.environ.get("REDIS_URL"))),
-        ) if not present]
+        missing = [
+            name
+            for name, present in (
+                ("PostgreSQL (DATABASE_URL)", connection.vendor == "postgresql"),
+                ("Redis (REDIS_URL)", bool(os.environ.get("REDIS_URL"))),
+            )
+            if not present
+        ]
         if missing:
             raise pytest.UsageError(f"REQUIRE_REAL_SERVICES=1 but missing: {', '.join(missing)}")
         return

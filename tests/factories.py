@@ -120,8 +120,13 @@ class AppointmentTypeFactory(factory.django.DjangoModelFactory):
     max_patient_changes = 2
 
 
-def weekday_resource(clinic: Clinic, kind: str = ResourceKind.CLINICIAN, tags: list[str] | None = None,
-                     start: time = time(8, 0), end: time = time(16, 0)) -> Resource:
+def weekday_resource(
+    clinic: Clinic,
+    kind: str = ResourceKind.CLINICIAN,
+    tags: list[str] | None = None,
+    start: time = time(8, 0),
+    end: time = time(16, 0),
+) -> Resource:
     """A resource working Monday to Friday, start to end."""
     resource = ResourceFactory(clinic=clinic, kind=kind, tags=tags or [])
     for weekday in range(5):
@@ -129,6 +134,9 @@ def weekday_resource(clinic: Clinic, kind: str = ResourceKind.CLINICIAN, tags: l
     return resource
 
 
-def requirement(appointment_type: AppointmentType, kind: str, tag: str = "", count: int = 1) -> None:
-    ResourceRequirement.objects.create(appointment_type=appointment_type, kind=kind, tag=tag,
-                                       count=count)
+def requirement(
+    appointment_type: AppointmentType, kind: str, tag: str = "", count: int = 1
+) -> None:
+    ResourceRequirement.objects.create(
+        appointment_type=appointment_type, kind=kind, tag=tag, count=count
+    )

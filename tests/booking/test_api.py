@@ -37,22 +37,27 @@ def slots_url(appointment_type):
 
 
 def staff_book(patient, appointment_type, starts_at):
-    return services.appointment_book(patient=patient, appointment_type=appointment_type,
-                                     starts_at=starts_at,
-                                     actor=services.Actor(user=None, kind=ActorKind.STAFF))
+    return services.appointment_book(
+        patient=patient,
+        appointment_type=appointment_type,
+        starts_at=starts_at,
+        actor=services.Actor(user=None, kind=ActorKind.STAFF),
+    )
 
 
 class TestLogin:
     def test_wrong_password_is_a_clear_error(self, patient):
-        response = APIClient().post("/api/v1/auth/login/",
-                                    {"username": patient.user.username, "password": "nope"})
+        response = APIClient().post(
+            "/api/v1/auth/login/", {"username": patient.user.username, "password": "nope"}
+        )
         assert response.status_code == 400
         assert response.json()["code"] == "invalid_login"
 
     def test_login_opens_a_session(self, patient):
         api = APIClient()
-        response = api.post("/api/v1/auth/login/",
-                            {"username": patient.user.username, "password": "pw-for-tests"})
+        response = api.post(
+            "/api/v1/auth/login/", {"username": patient.user.username, "password": "pw-for-tests"}
+        )
         assert response.status_code == 204
         assert api.get("/api/v1/me/").json()["patient"]["id"] == patient.id
 
@@ -62,8 +67,9 @@ class TestLogin:
 
 
 class TestAppointmentTypes:
-    def test_lists_only_self_bookable_types_under_their_neutral_name(self, client, control_type,
-                                                                     clinic):
+    def test_lists_only_self_bookable_types_under_their_neutral_name(
+        self, client, control_type, clinic
+    ):
         control_type.patient_facing_name = "Samtale"
         control_type.save()
         factories.AppointmentTypeFactory(clinic=clinic, name="Intern", self_bookable=False)
@@ -84,19 +90,21 @@ class TestSlots:
         assert starts[-1] == "2027-01-06T15:30:00+01:00"
 
     def test_taken_times_and_the_patients_own_appointments_are_left_out(
-            self, client, control_type, clinic, patient):
+        self, client, control_type, clinic, patient
+    ):
         staff_book(factories.PatientFactory(), control_type, oslo(2027, 1, 6, 10, 0))
 
-        starts = [s["starts_at"][11:16] for s in
-                  client.get(slots_url(control_type), {"date_from": WED, "date_to": WED}).json()]
+        starts = [
+            s["starts_at"][11:16]
+            for s in client.get(slots_url(control_type), {"date_from": WED, "date_to": WED}).json()
+        ]
 
         assert len(starts) == 28
         assert {"09:45", "10:00", "10:15"}.isdisjoint(starts)
 
     def test_bad_ranges_are_clear_errors(self, client, control_type):
         backwards = client.get(slots_url(control_type), {"date_from": WED, "date_to": "2027-01-01"})
-        too_long = client.get(slots_url(control_type),
-                              {"date_from": WED, "date_to": "2027-06-01"})
+        too_long = client.get(slots_url(control_type), {"date_from": WED, "date_to": "2027-06-01"})
         garbage = client.get(slots_url(control_type), {"date_from": "tomorrow"})
         assert [r.status_code for r in (backwards, too_long, garbage)] == [400, 400, 400]
         assert "date_to" in backwards.json()
@@ -109,14 +117,18 @@ class TestSlots:
 
 class TestBooking:
     def test_books_and_answers_with_the_appointment(self, client, control_type, patient):
-        PreparationTemplate.objects.create(appointment_type=control_type, title="Medisinliste",
-                                           timing="deadline", days_before=5)
+        PreparationTemplate.objects.create(
+            appointment_type=control_type, title="Medisinliste", timing="deadline", days_before=5
+        )
         response = client.post("/api/v1/appointments/", book_body(control_type), format="json")
 
         body = response.json()
         assert response.status_code == 201
         assert (body["patient"]["id"], body["starts_at"], body["status"]) == (
-            patient.id, WED_10, "booked")
+            patient.id,
+            WED_10,
+            "booked",
+        )
         assert body["changes_left"] == 2
         assert body["preparation_tasks"][0]["due_date"] == "2027-01-01"
 
@@ -132,27 +144,36 @@ class TestBooking:
         }
 
     def test_errors_follow_the_requested_language(self, client, control_type):
-        response = client.post("/api/v1/appointments/",
-                               book_body(control_type, "2027-01-06T10:05:00+01:00"),
-                               format="json", HTTP_ACCEPT_LANGUAGE="en")
+        response = client.post(
+            "/api/v1/appointments/",
+            book_body(control_type, "2027-01-06T10:05:00+01:00"),
+            format="json",
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
         assert response.status_code == 422
         assert response.json()["code"] == "not_on_grid"
         assert response.json()["detail"].startswith("Appointments of this type start on fixed")
 
-    @pytest.mark.parametrize("body", [
-        {"appointment_type": "x", "starts_at": WED_10},
-        {"starts_at": WED_10},
-        {"appointment_type": 1, "starts_at": "next wednesday"},
-        {"appointment_type": 1, "starts_at": WED_10, "patient": "me"},
-    ])
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {"appointment_type": "x", "starts_at": WED_10},
+            {"starts_at": WED_10},
+            {"appointment_type": 1, "starts_at": "next wednesday"},
+            {"appointment_type": 1, "starts_at": WED_10, "patient": "me"},
+        ],
+    )
     def test_malformed_input_is_400(self, client, control_type, body):
         response = client.post("/api/v1/appointments/", body, format="json")
         assert response.status_code == 400
         assert not Appointment.objects.exists()
 
     def test_unknown_type_is_404(self, client, control_type):
-        response = client.post("/api/v1/appointments/",
-                               {"appointment_type": 999999, "starts_at": WED_10}, format="json")
+        response = client.post(
+            "/api/v1/appointments/",
+            {"appointment_type": 999999, "starts_at": WED_10},
+            format="json",
+        )
         assert response.status_code == 404
 
 
@@ -160,8 +181,9 @@ class TestProxies:
     def test_a_parent_books_and_sees_the_childs_appointments(self, client, control_type, patient):
         child = factories.ProxyFactory(holder=patient).subject
 
-        response = client.post("/api/v1/appointments/", book_body(control_type, patient=child.id),
-                               format="json")
+        response = client.post(
+            "/api/v1/appointments/", book_body(control_type, patient=child.id), format="json"
+        )
 
         assert response.status_code == 201
         appointment = Appointment.objects.get()
@@ -171,25 +193,33 @@ class TestProxies:
         listed = client.get("/api/v1/appointments/").json()
         assert [a["patient"]["id"] for a in listed] == [child.id]
 
-    @pytest.mark.parametrize("proxy_kwargs", [
-        {"valid_until": date(2026, 12, 31)},  # expired
-        {"valid_from": date(2027, 2, 1)},  # not yet valid
-        {"subject__born": date(2010, 1, 3)},  # the child turned 16 on 2026-01-03
-    ])
+    @pytest.mark.parametrize(
+        "proxy_kwargs",
+        [
+            {"valid_until": date(2026, 12, 31)},  # expired
+            {"valid_from": date(2027, 2, 1)},  # not yet valid
+            {"subject__born": date(2010, 1, 3)},  # the child turned 16 on 2026-01-03
+        ],
+    )
     def test_invalid_proxies_give_404_everywhere(self, client, control_type, patient, proxy_kwargs):
         proxy = factories.ProxyFactory(holder=patient, **proxy_kwargs)
         child = proxy.subject
         appointment = staff_book(child, control_type, oslo(2027, 1, 7, 10, 0))
 
         assert client.get(slots_url(control_type), {"patient": child.id}).status_code == 404
-        assert client.post("/api/v1/appointments/", book_body(control_type, patient=child.id),
-                           format="json").status_code == 404
+        assert (
+            client.post(
+                "/api/v1/appointments/", book_body(control_type, patient=child.id), format="json"
+            ).status_code
+            == 404
+        )
         assert client.get(f"/api/v1/appointments/{appointment.id}/").status_code == 404
         assert client.get("/api/v1/appointments/").json() == []
 
     def test_a_power_of_attorney_outlives_the_age_limit(self, client, control_type, patient):
-        factories.ProxyFactory(holder=patient, kind=ProxyKind.POWER_OF_ATTORNEY,
-                               subject__born=date(1940, 1, 1))
+        factories.ProxyFactory(
+            holder=patient, kind=ProxyKind.POWER_OF_ATTORNEY, subject__born=date(1940, 1, 1)
+        )
         assert len(client.get("/api/v1/patients/").json()) == 2
 
     def test_a_revoked_proxy_gives_404(self, client, control_type, patient):
@@ -202,21 +232,29 @@ class TestOtherPatientsObjects:
     def others(self, control_type):
         stranger = factories.PatientFactory()
         appointment = staff_book(stranger, control_type, oslo(2027, 1, 7, 10, 0))
-        PreparationTemplate.objects.create(appointment_type=control_type, title="x",
-                                           timing="deadline", days_before=1)
+        PreparationTemplate.objects.create(
+            appointment_type=control_type, title="x", timing="deadline", days_before=1
+        )
         return appointment
 
     def test_are_404_in_lists_and_details(self, client, others):
         assert client.get("/api/v1/appointments/").json() == []
         assert client.get(f"/api/v1/appointments/{others.id}/").status_code == 404
         assert client.post(f"/api/v1/appointments/{others.id}/cancel/").status_code == 404
-        assert client.post(f"/api/v1/appointments/{others.id}/reschedule/",
-                           {"starts_at": WED_10}).status_code == 404
+        assert (
+            client.post(
+                f"/api/v1/appointments/{others.id}/reschedule/", {"starts_at": WED_10}
+            ).status_code
+            == 404
+        )
         assert client.get("/api/v1/preparation-tasks/").json()["results"] == []
 
     def test_booking_for_a_stranger_is_404(self, client, control_type, others):
-        response = client.post("/api/v1/appointments/",
-                               book_body(control_type, patient=others.patient_id), format="json")
+        response = client.post(
+            "/api/v1/appointments/",
+            book_body(control_type, patient=others.patient_id),
+            format="json",
+        )
         assert response.status_code == 404
 
 
@@ -226,50 +264,79 @@ class TestChanges:
         return client.post("/api/v1/appointments/", book_body(control_type), format="json").json()
 
     def test_reschedule(self, client, appointment):
-        response = client.post(f"/api/v1/appointments/{appointment['id']}/reschedule/",
-                               {"starts_at": "2027-01-07T09:00:00+01:00"}, format="json")
+        response = client.post(
+            f"/api/v1/appointments/{appointment['id']}/reschedule/",
+            {"starts_at": "2027-01-07T09:00:00+01:00"},
+            format="json",
+        )
         assert response.status_code == 200
         assert response.json()["starts_at"] == "2027-01-07T09:00:00+01:00"
         assert response.json()["changes_left"] == 1
 
-    def test_reschedule_to_a_taken_time_is_409_and_keeps_the_old(self, client, appointment,
-                                                                  control_type):
+    def test_reschedule_to_a_taken_time_is_409_and_keeps_the_old(
+        self, client, appointment, control_type
+    ):
         staff_book(factories.PatientFactory(), control_type, oslo(2027, 1, 7, 9, 0))
-        response = client.post(f"/api/v1/appointments/{appointment['id']}/reschedule/",
-                               {"starts_at": "2027-01-07T09:00:00+01:00"}, format="json")
+        response = client.post(
+            f"/api/v1/appointments/{appointment['id']}/reschedule/",
+            {"starts_at": "2027-01-07T09:00:00+01:00"},
+            format="json",
+        )
         assert response.status_code == 409
-        assert client.get(f"/api/v1/appointments/{appointment['id']}/").json()["starts_at"] == WED_10
+        assert (
+            client.get(f"/api/v1/appointments/{appointment['id']}/").json()["starts_at"] == WED_10
+        )
 
     def test_cancel(self, client, appointment):
-        response = client.post(f"/api/v1/appointments/{appointment['id']}/cancel/",
-                               {"reason": "Frisk igjen"}, format="json")
+        response = client.post(
+            f"/api/v1/appointments/{appointment['id']}/cancel/",
+            {"reason": "Frisk igjen"},
+            format="json",
+        )
         assert (response.status_code, response.json()["status"]) == (200, "cancelled")
 
     def test_cancel_reason_is_bounded(self, client, appointment):
-        response = client.post(f"/api/v1/appointments/{appointment['id']}/cancel/",
-                               {"reason": "x" * 501}, format="json")
+        response = client.post(
+            f"/api/v1/appointments/{appointment['id']}/cancel/",
+            {"reason": "x" * 501},
+            format="json",
+        )
         assert response.status_code == 400
 
     def test_tick_off_a_preparation(self, client, control_type):
-        PreparationTemplate.objects.create(appointment_type=control_type, title="Skjema",
-                                           timing="deadline", days_before=2)
+        PreparationTemplate.objects.create(
+            appointment_type=control_type, title="Skjema", timing="deadline", days_before=2
+        )
         client.post("/api/v1/appointments/", book_body(control_type), format="json")
         task = client.get("/api/v1/preparation-tasks/").json()["results"][0]
 
-        response = client.patch(f"/api/v1/preparation-tasks/{task['id']}/", {"done": True},
-                                format="json")
+        response = client.patch(
+            f"/api/v1/preparation-tasks/{task['id']}/", {"done": True}, format="json"
+        )
 
         assert (response.status_code, response.json()["done"]) == (200, True)
-        assert client.patch(f"/api/v1/preparation-tasks/{task['id']}/", {"done": "maybe"},
-                            format="json").status_code == 400
+        assert (
+            client.patch(
+                f"/api/v1/preparation-tasks/{task['id']}/", {"done": "maybe"}, format="json"
+            ).status_code
+            == 400
+        )
 
 
 class TestIdempotency:
     def test_a_repeat_returns_the_first_answer_and_books_nothing_new(self, client, control_type):
-        first = client.post("/api/v1/appointments/", book_body(control_type), format="json",
-                            HTTP_IDEMPOTENCY_KEY="abc-123")
-        repeat = client.post("/api/v1/appointments/", book_body(control_type), format="json",
-                             HTTP_IDEMPOTENCY_KEY="abc-123")
+        first = client.post(
+            "/api/v1/appointments/",
+            book_body(control_type),
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="abc-123",
+        )
+        repeat = client.post(
+            "/api/v1/appointments/",
+            book_body(control_type),
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="abc-123",
+        )
 
         assert (first.status_code, repeat.status_code) == (201, 201)
         assert repeat.json() == first.json()
@@ -277,18 +344,29 @@ class TestIdempotency:
         assert Appointment.objects.count() == 1
 
     def test_the_same_key_with_another_request_is_refused(self, client, control_type):
-        client.post("/api/v1/appointments/", book_body(control_type), format="json",
-                    HTTP_IDEMPOTENCY_KEY="k1")
-        other = client.post("/api/v1/appointments/",
-                            book_body(control_type, "2027-01-07T10:00:00+01:00"), format="json",
-                            HTTP_IDEMPOTENCY_KEY="k1")
+        client.post(
+            "/api/v1/appointments/",
+            book_body(control_type),
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="k1",
+        )
+        other = client.post(
+            "/api/v1/appointments/",
+            book_body(control_type, "2027-01-07T10:00:00+01:00"),
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="k1",
+        )
         assert (other.status_code, other.json()["code"]) == (422, "idempotency_key_reused")
         assert Appointment.objects.count() == 1
 
     def test_a_refused_booking_is_not_remembered(self, client, control_type):
         staff_book(factories.PatientFactory(), control_type, oslo(2027, 1, 6, 10, 0))
-        refused = client.post("/api/v1/appointments/", book_body(control_type), format="json",
-                              HTTP_IDEMPOTENCY_KEY="k2")
+        refused = client.post(
+            "/api/v1/appointments/",
+            book_body(control_type),
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="k2",
+        )
         assert refused.status_code == 409
         assert not IdempotencyRecord.objects.exists()
 
@@ -296,17 +374,28 @@ class TestIdempotency:
         other = factories.PatientFactory()
         other_client = APIClient()
         other_client.force_login(other.user)
-        client.post("/api/v1/appointments/", book_body(control_type), format="json",
-                    HTTP_IDEMPOTENCY_KEY="same")
-        response = other_client.post("/api/v1/appointments/",
-                                     book_body(control_type, "2027-01-07T10:00:00+01:00"),
-                                     format="json", HTTP_IDEMPOTENCY_KEY="same")
+        client.post(
+            "/api/v1/appointments/",
+            book_body(control_type),
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="same",
+        )
+        response = other_client.post(
+            "/api/v1/appointments/",
+            book_body(control_type, "2027-01-07T10:00:00+01:00"),
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="same",
+        )
         assert response.status_code == 201
         assert Appointment.objects.count() == 2
 
     def test_an_overlong_key_is_400(self, client, control_type):
-        response = client.post("/api/v1/appointments/", book_body(control_type), format="json",
-                               HTTP_IDEMPOTENCY_KEY="k" * 201)
+        response = client.post(
+            "/api/v1/appointments/",
+            book_body(control_type),
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="k" * 201,
+        )
         assert response.status_code == 400
 
 
@@ -333,9 +422,11 @@ class TestStaff:
 
     def test_cannot_create_in_another_clinic(self, staff_client):
         other_clinic = factories.ClinicFactory()
-        response = staff_client.post("/api/v1/staff/resources/",
-                                     {"clinic": other_clinic.id, "kind": "room", "name": "Rom 9"},
-                                     format="json")
+        response = staff_client.post(
+            "/api/v1/staff/resources/",
+            {"clinic": other_clinic.id, "kind": "room", "name": "Rom 9"},
+            format="json",
+        )
         assert response.status_code == 400
         assert "clinic" in response.json()
 
@@ -349,35 +440,75 @@ class TestStaff:
         assert client.get("/api/v1/staff/resources/").status_code == 403
 
     def test_working_hours_and_absences_are_validated(self, staff_client, clinician):
-        bad_hours = staff_client.post("/api/v1/staff/working-hours/", {
-            "resource": clinician.id, "weekday": 7, "start_time": "16:00", "end_time": "08:00",
-            "valid_from": "2027-01-01"}, format="json")
-        bad_absence = staff_client.post("/api/v1/staff/absences/", {
-            "resource": clinician.id, "starts_at": "2027-01-06T12:00:00+01:00",
-            "ends_at": "2027-01-06T08:00:00+01:00", "reason": "sick"}, format="json")
-        good_absence = staff_client.post("/api/v1/staff/absences/", {
-            "resource": clinician.id, "starts_at": "2027-01-06T08:00:00+01:00",
-            "ends_at": "2027-01-06T12:00:00+01:00", "reason": "sick"}, format="json")
+        bad_hours = staff_client.post(
+            "/api/v1/staff/working-hours/",
+            {
+                "resource": clinician.id,
+                "weekday": 7,
+                "start_time": "16:00",
+                "end_time": "08:00",
+                "valid_from": "2027-01-01",
+            },
+            format="json",
+        )
+        bad_absence = staff_client.post(
+            "/api/v1/staff/absences/",
+            {
+                "resource": clinician.id,
+                "starts_at": "2027-01-06T12:00:00+01:00",
+                "ends_at": "2027-01-06T08:00:00+01:00",
+                "reason": "sick",
+            },
+            format="json",
+        )
+        good_absence = staff_client.post(
+            "/api/v1/staff/absences/",
+            {
+                "resource": clinician.id,
+                "starts_at": "2027-01-06T08:00:00+01:00",
+                "ends_at": "2027-01-06T12:00:00+01:00",
+                "reason": "sick",
+            },
+            format="json",
+        )
         assert bad_hours.status_code == 400
         assert set(bad_hours.json()) >= {"weekday"}
         assert bad_absence.status_code == 400
         assert good_absence.status_code == 201
 
     def test_end_before_start_in_working_hours(self, staff_client, clinician):
-        response = staff_client.post("/api/v1/staff/working-hours/", {
-            "resource": clinician.id, "weekday": 1, "start_time": "16:00", "end_time": "08:00",
-            "valid_from": "2027-01-01"}, format="json")
+        response = staff_client.post(
+            "/api/v1/staff/working-hours/",
+            {
+                "resource": clinician.id,
+                "weekday": 1,
+                "start_time": "16:00",
+                "end_time": "08:00",
+                "valid_from": "2027-01-01",
+            },
+            format="json",
+        )
         assert (response.status_code, list(response.json())) == (400, ["end_time"])
 
-    def test_creates_an_appointment_type_with_requirements_and_preparations(self, staff_client,
-                                                                            clinic):
-        response = staff_client.post("/api/v1/staff/appointment-types/", {
-            "clinic": clinic.id, "name": "Koloskopi", "duration_minutes": 60,
-            "self_bookable": True, "buffer_after_minutes": 15,
-            "requirements": [{"kind": "clinician", "tag": "endoscopist", "count": 1},
-                             {"kind": "room", "tag": "endoscopy", "count": 1}],
-            "preparations": [{"title": "Tøm tarmen", "timing": "start", "days_before": 7}],
-        }, format="json")
+    def test_creates_an_appointment_type_with_requirements_and_preparations(
+        self, staff_client, clinic
+    ):
+        response = staff_client.post(
+            "/api/v1/staff/appointment-types/",
+            {
+                "clinic": clinic.id,
+                "name": "Koloskopi",
+                "duration_minutes": 60,
+                "self_bookable": True,
+                "buffer_after_minutes": 15,
+                "requirements": [
+                    {"kind": "clinician", "tag": "endoscopist", "count": 1},
+                    {"kind": "room", "tag": "endoscopy", "count": 1},
+                ],
+                "preparations": [{"title": "Tøm tarmen", "timing": "start", "days_before": 7}],
+            },
+            format="json",
+        )
 
         body = response.json()
         assert response.status_code == 201
@@ -385,10 +516,17 @@ class TestStaff:
         assert body["preparations"][0]["title"] == "Tøm tarmen"
 
     def test_an_appointment_type_needs_resources_and_valid_preparations(self, staff_client, clinic):
-        response = staff_client.post("/api/v1/staff/appointment-types/", {
-            "clinic": clinic.id, "name": "X", "duration_minutes": 0, "requirements": [],
-            "preparations": [{"title": "", "timing": "sometime", "days_before": -1}],
-        }, format="json")
+        response = staff_client.post(
+            "/api/v1/staff/appointment-types/",
+            {
+                "clinic": clinic.id,
+                "name": "X",
+                "duration_minutes": 0,
+                "requirements": [],
+                "preparations": [{"title": "", "timing": "sometime", "days_before": -1}],
+            },
+            format="json",
+        )
         assert response.status_code == 400
         assert {"duration_minutes", "requirements", "preparations"} <= set(response.json())
 
@@ -406,8 +544,9 @@ def test_schema_and_offline_docs(client):
 
 def test_a_clinics_day_has_no_gaps_across_working_days(client, control_type):
     """Two weeks of search from a Monday: 10 working days of 31 starts each."""
-    response = client.get(slots_url(control_type), {"date_from": "2027-01-11",
-                                                    "date_to": "2027-01-24"})
+    response = client.get(
+        slots_url(control_type), {"date_from": "2027-01-11", "date_to": "2027-01-24"}
+    )
     days = {s["starts_at"][:10] for s in response.json()}
     assert len(response.json()) == 310
     assert len(days) == 10

@@ -3,6 +3,7 @@ from datetime import date, time, timedelta
 import pytest
 
 from booking import errors, services
+from booking.models import Absence as AbsenceRow
 from booking.models import (
     ActorKind,
     Allocation,
@@ -15,7 +16,6 @@ from booking.models import (
     PreparationTiming,
     ResourceKind,
 )
-from booking.models import Absence as AbsenceRow
 from tests import factories
 from tests.conftest import NOW, oslo
 
@@ -35,19 +35,30 @@ def staff_actor():
 
 
 def book(patient, appointment_type, starts_at, actor, **kwargs):
-    return services.appointment_book(patient=patient, appointment_type=appointment_type,
-                                     starts_at=starts_at, actor=actor, now=NOW, **kwargs)
+    return services.appointment_book(
+        patient=patient,
+        appointment_type=appointment_type,
+        starts_at=starts_at,
+        actor=actor,
+        now=NOW,
+        **kwargs,
+    )
 
 
 def test_booking_holds_every_required_resource_and_records_history(
-        patient, control_type, clinician, room, patient_actor):
+    patient, control_type, clinician, room, patient_actor
+):
     appointment = book(patient, control_type, WED_10, patient_actor)
 
     assert appointment.status == AppointmentStatus.BOOKED
     assert appointment.ends_at == oslo(2027, 1, 6, 10, 30)
     held = sorted(appointment.allocations.values_list("resource_id", "starts_at", "ends_at"))
-    assert held == sorted([(clinician.id, WED_10, oslo(2027, 1, 6, 10, 30)),
-                           (room.id, WED_10, oslo(2027, 1, 6, 10, 30))])
+    assert held == sorted(
+        [
+            (clinician.id, WED_10, oslo(2027, 1, 6, 10, 30)),
+            (room.id, WED_10, oslo(2027, 1, 6, 10, 30)),
+        ]
+    )
     event = AppointmentEvent.objects.get(appointment=appointment)
     assert (event.kind, event.cause, event.actor_kind) == ("created", "patient_change", "patient")
     assert event.new_starts_at == WED_10
@@ -62,16 +73,23 @@ def test_buffers_are_held_with_the_appointment(patient, control_type, clinician,
     appointment = book(patient, control_type, WED_10, patient_actor)
 
     allocation = appointment.allocations.get(resource=clinician)
-    assert (allocation.starts_at, allocation.ends_at) == (oslo(2027, 1, 6, 9, 50),
-                                                          oslo(2027, 1, 6, 10, 45))
+    assert (allocation.starts_at, allocation.ends_at) == (
+        oslo(2027, 1, 6, 9, 50),
+        oslo(2027, 1, 6, 10, 45),
+    )
     other = factories.PatientFactory()
     with pytest.raises(errors.SlotUnavailable):  # 10:30 + 30 min needs 10:45 free, buffer holds it
-        book(other, control_type, oslo(2027, 1, 6, 10, 45) - timedelta(minutes=15),
-             services.Actor(user=other.user, kind=ActorKind.PATIENT))
+        book(
+            other,
+            control_type,
+            oslo(2027, 1, 6, 10, 45) - timedelta(minutes=15),
+            services.Actor(user=other.user, kind=ActorKind.PATIENT),
+        )
 
 
 def test_a_taken_time_is_refused_when_no_other_resource_is_free(
-        patient, control_type, patient_actor):
+    patient, control_type, patient_actor
+):
     book(patient, control_type, WED_10, patient_actor)
     other = factories.PatientFactory()
 
@@ -80,14 +98,16 @@ def test_a_taken_time_is_refused_when_no_other_resource_is_free(
 
 
 def test_a_second_booking_at_the_same_time_uses_other_free_resources(
-        clinic, patient, control_type, patient_actor):
+    clinic, patient, control_type, patient_actor
+):
     factories.weekday_resource(clinic, ResourceKind.CLINICIAN)
     factories.weekday_resource(clinic, ResourceKind.ROOM)
     first = book(patient, control_type, WED_10, patient_actor)
     other = factories.PatientFactory()
 
-    second = book(other, control_type, WED_10,
-                  services.Actor(user=other.user, kind=ActorKind.PATIENT))
+    second = book(
+        other, control_type, WED_10, services.Actor(user=other.user, kind=ActorKind.PATIENT)
+    )
 
     first_ids = set(first.allocations.values_list("resource_id", flat=True))
     second_ids = set(second.allocations.values_list("resource_id", flat=True))
@@ -95,8 +115,9 @@ def test_a_second_booking_at_the_same_time_uses_other_free_resources(
     assert first_ids.isdisjoint(second_ids)
 
 
-def test_a_patient_cannot_be_in_two_appointments_at_once(clinic, patient, control_type,
-                                                         patient_actor):
+def test_a_patient_cannot_be_in_two_appointments_at_once(
+    clinic, patient, control_type, patient_actor
+):
     factories.weekday_resource(clinic, ResourceKind.CLINICIAN)
     factories.weekday_resource(clinic, ResourceKind.ROOM)
     book(patient, control_type, WED_10, patient_actor)
@@ -106,31 +127,40 @@ def test_a_patient_cannot_be_in_two_appointments_at_once(clinic, patient, contro
 
 
 def test_outside_working_hours_and_during_absences_nothing_is_free(
-        patient, control_type, clinician, patient_actor):
+    patient, control_type, clinician, patient_actor
+):
     with pytest.raises(errors.SlotUnavailable):
         book(patient, control_type, oslo(2027, 1, 6, 15, 45), patient_actor)  # ends 16:15
     with pytest.raises(errors.SlotUnavailable):
         book(patient, control_type, oslo(2027, 1, 9, 10, 0), patient_actor)  # Saturday
-    AbsenceRow.objects.create(resource=clinician, starts_at=oslo(2027, 1, 6, 9, 0),
-                              ends_at=oslo(2027, 1, 6, 12, 0), reason="sick")
+    AbsenceRow.objects.create(
+        resource=clinician,
+        starts_at=oslo(2027, 1, 6, 9, 0),
+        ends_at=oslo(2027, 1, 6, 12, 0),
+        reason="sick",
+    )
     with pytest.raises(errors.SlotUnavailable):
         book(patient, control_type, WED_10, patient_actor)
 
 
-@pytest.mark.parametrize(("starts_at", "error"), [
-    (oslo(2027, 1, 4, 6, 0), errors.TimeInPast),
-    (oslo(2027, 1, 4, 15, 0), errors.NoticeTooShort),  # 8 hours, 24 needed
-    (oslo(2027, 4, 6, 10, 0), errors.BeyondBookingHorizon),  # 92 days, 90 allowed
-    (oslo(2027, 1, 6, 10, 5), errors.NotOnGrid),  # 15-minute grid
-])
+@pytest.mark.parametrize(
+    ("starts_at", "error"),
+    [
+        (oslo(2027, 1, 4, 6, 0), errors.TimeInPast),
+        (oslo(2027, 1, 4, 15, 0), errors.NoticeTooShort),  # 8 hours, 24 needed
+        (oslo(2027, 4, 6, 10, 0), errors.BeyondBookingHorizon),  # 92 days, 90 allowed
+        (oslo(2027, 1, 6, 10, 5), errors.NotOnGrid),  # 15-minute grid
+    ],
+)
 def test_patient_time_rules(patient, control_type, patient_actor, starts_at, error):
     with pytest.raises(error):
         book(patient, control_type, starts_at, patient_actor)
     assert not Appointment.objects.exists()
 
 
-def test_only_self_bookable_types_can_be_booked_by_patients(patient, control_type,
-                                                            patient_actor, staff_actor):
+def test_only_self_bookable_types_can_be_booked_by_patients(
+    patient, control_type, patient_actor, staff_actor
+):
     control_type.self_bookable = False
     control_type.save()
 
@@ -140,7 +170,10 @@ def test_only_self_bookable_types_can_be_booked_by_patients(patient, control_typ
 
     event = appointment.events.get()
     assert (event.cause, event.actor_kind, event.on_behalf_of) == (
-        "clinic_booking", "staff", patient)
+        "clinic_booking",
+        "staff",
+        patient,
+    )
 
 
 def test_staff_may_book_at_short_notice_but_not_off_grid(patient, control_type, staff_actor):
@@ -173,33 +206,51 @@ def test_naive_times_are_refused(patient, control_type, patient_actor):
         book(patient, control_type, WED_10.replace(tzinfo=None), patient_actor)
 
 
-def test_preparation_tasks_are_dated_relative_to_the_appointment(patient, control_type,
-                                                                  clinician, room, patient_actor):
+def test_preparation_tasks_are_dated_relative_to_the_appointment(
+    patient, control_type, clinician, room, patient_actor
+):
     for resource in (clinician, room):  # a night shift on Wednesdays, so 00:15 is bookable
-        factories.WorkingHoursFactory(resource=resource, weekday=2, start_time=time(0, 0),
-                                      end_time=time(2, 0))
-    PreparationTemplate.objects.create(appointment_type=control_type, title="Tøm tarmen",
-                                       timing=PreparationTiming.START, days_before=7)
-    PreparationTemplate.objects.create(appointment_type=control_type, title="Medisinliste",
-                                       timing=PreparationTiming.DEADLINE, days_before=5)
+        factories.WorkingHoursFactory(
+            resource=resource, weekday=2, start_time=time(0, 0), end_time=time(2, 0)
+        )
+    PreparationTemplate.objects.create(
+        appointment_type=control_type,
+        title="Tøm tarmen",
+        timing=PreparationTiming.START,
+        days_before=7,
+    )
+    PreparationTemplate.objects.create(
+        appointment_type=control_type,
+        title="Medisinliste",
+        timing=PreparationTiming.DEADLINE,
+        days_before=5,
+    )
     starts_at = oslo(2027, 1, 20, 0, 15)  # just after midnight: the local date counts
 
-    appointment = book(patient, control_type.__class__.objects.get(pk=control_type.pk),
-                       starts_at, services.Actor(user=None, kind=ActorKind.STAFF))
+    appointment = book(
+        patient,
+        control_type.__class__.objects.get(pk=control_type.pk),
+        starts_at,
+        services.Actor(user=None, kind=ActorKind.STAFF),
+    )
 
     tasks = {t.title: (t.timing, t.due_date) for t in appointment.preparation_tasks.all()}
-    assert tasks == {"Tøm tarmen": ("start", date(2027, 1, 13)),
-                     "Medisinliste": ("deadline", date(2027, 1, 15))}
+    assert tasks == {
+        "Tøm tarmen": ("start", date(2027, 1, 13)),
+        "Medisinliste": ("deadline", date(2027, 1, 15)),
+    }
 
 
 class TestReschedule:
     def test_moves_the_appointment_and_its_resources_in_one_step(
-            self, patient, control_type, clinician, patient_actor):
+        self, patient, control_type, clinician, patient_actor
+    ):
         appointment = book(patient, control_type, WED_10, patient_actor)
         new_time = oslo(2027, 1, 7, 13, 15)
 
-        moved = services.appointment_reschedule(appointment=appointment, starts_at=new_time,
-                                                actor=patient_actor, now=NOW)
+        moved = services.appointment_reschedule(
+            appointment=appointment, starts_at=new_time, actor=patient_actor, now=NOW
+        )
 
         assert (moved.starts_at, moved.ends_at) == (new_time, oslo(2027, 1, 7, 13, 45))
         assert moved.patient_change_count == 1
@@ -211,40 +262,56 @@ class TestReschedule:
 
     def test_the_old_time_is_free_again(self, patient, control_type, patient_actor):
         appointment = book(patient, control_type, WED_10, patient_actor)
-        services.appointment_reschedule(appointment=appointment, starts_at=oslo(2027, 1, 7, 9, 0),
-                                        actor=patient_actor, now=NOW)
+        services.appointment_reschedule(
+            appointment=appointment, starts_at=oslo(2027, 1, 7, 9, 0), actor=patient_actor, now=NOW
+        )
         other = factories.PatientFactory()
-        assert book(other, control_type, WED_10,
-                    services.Actor(user=other.user, kind=ActorKind.PATIENT)).pk
+        assert book(
+            other, control_type, WED_10, services.Actor(user=other.user, kind=ActorKind.PATIENT)
+        ).pk
 
-    def test_a_taken_new_time_leaves_the_old_one_untouched(self, patient, control_type,
-                                                           patient_actor, staff_actor):
+    def test_a_taken_new_time_leaves_the_old_one_untouched(
+        self, patient, control_type, patient_actor, staff_actor
+    ):
         appointment = book(patient, control_type, WED_10, patient_actor)
         taken = oslo(2027, 1, 7, 9, 0)
         book(factories.PatientFactory(), control_type, taken, staff_actor)
 
         with pytest.raises(errors.SlotUnavailable):
-            services.appointment_reschedule(appointment=appointment, starts_at=taken,
-                                            actor=patient_actor, now=NOW)
+            services.appointment_reschedule(
+                appointment=appointment, starts_at=taken, actor=patient_actor, now=NOW
+            )
 
         appointment.refresh_from_db()
         assert (appointment.starts_at, appointment.patient_change_count) == (WED_10, 0)
         assert appointment.allocations.count() == 2
         assert not appointment.events.filter(kind=EventKind.RESCHEDULED).exists()
 
-    def test_preparation_dates_follow_but_done_tasks_stay(self, patient, control_type,
-                                                          patient_actor):
-        PreparationTemplate.objects.create(appointment_type=control_type, title="Skjema",
-                                           timing=PreparationTiming.DEADLINE, days_before=2)
-        PreparationTemplate.objects.create(appointment_type=control_type, title="Liste",
-                                           timing=PreparationTiming.DEADLINE, days_before=1)
+    def test_preparation_dates_follow_but_done_tasks_stay(
+        self, patient, control_type, patient_actor
+    ):
+        PreparationTemplate.objects.create(
+            appointment_type=control_type,
+            title="Skjema",
+            timing=PreparationTiming.DEADLINE,
+            days_before=2,
+        )
+        PreparationTemplate.objects.create(
+            appointment_type=control_type,
+            title="Liste",
+            timing=PreparationTiming.DEADLINE,
+            days_before=1,
+        )
         appointment = book(patient, control_type, oslo(2027, 1, 20, 10, 0), patient_actor)
         done = appointment.preparation_tasks.get(title="Liste")
         services.preparation_task_mark(task=done, done=True, actor=patient_actor, now=NOW)
 
-        services.appointment_reschedule(appointment=appointment,
-                                        starts_at=oslo(2027, 1, 27, 10, 0),
-                                        actor=patient_actor, now=NOW)
+        services.appointment_reschedule(
+            appointment=appointment,
+            starts_at=oslo(2027, 1, 27, 10, 0),
+            actor=patient_actor,
+            now=NOW,
+        )
 
         due = dict(appointment.preparation_tasks.values_list("title", "due_date"))
         assert due == {"Skjema": date(2027, 1, 25), "Liste": date(2027, 1, 19)}
@@ -253,74 +320,97 @@ class TestReschedule:
         appointment = book(patient, control_type, WED_10, patient_actor)
         late = oslo(2027, 1, 4, 10, 1)  # 47h59m before
         with pytest.raises(errors.ChangeCutoffPassed):
-            services.appointment_reschedule(appointment=appointment,
-                                            starts_at=oslo(2027, 1, 8, 10, 0),
-                                            actor=patient_actor, now=late)
-        moved = services.appointment_reschedule(appointment=appointment,
-                                                starts_at=oslo(2027, 1, 8, 10, 0),
-                                                actor=staff_actor, now=late)
+            services.appointment_reschedule(
+                appointment=appointment,
+                starts_at=oslo(2027, 1, 8, 10, 0),
+                actor=patient_actor,
+                now=late,
+            )
+        moved = services.appointment_reschedule(
+            appointment=appointment, starts_at=oslo(2027, 1, 8, 10, 0), actor=staff_actor, now=late
+        )
         assert moved.patient_change_count == 0
         assert moved.events.get(kind="rescheduled").cause == EventCause.CLINIC_REPLANNING
 
     def test_max_changes(self, patient, control_type, patient_actor):
         appointment = book(patient, control_type, WED_10, patient_actor)
         for day in (11, 12):
-            services.appointment_reschedule(appointment=appointment,
-                                            starts_at=oslo(2027, 1, day, 10, 0),
-                                            actor=patient_actor, now=NOW)
+            services.appointment_reschedule(
+                appointment=appointment,
+                starts_at=oslo(2027, 1, day, 10, 0),
+                actor=patient_actor,
+                now=NOW,
+            )
         with pytest.raises(errors.MaxChangesReached):
-            services.appointment_reschedule(appointment=appointment,
-                                            starts_at=oslo(2027, 1, 13, 10, 0),
-                                            actor=patient_actor, now=NOW)
+            services.appointment_reschedule(
+                appointment=appointment,
+                starts_at=oslo(2027, 1, 13, 10, 0),
+                actor=patient_actor,
+                now=NOW,
+            )
 
     def test_same_time_and_new_time_rules(self, patient, control_type, patient_actor):
         appointment = book(patient, control_type, WED_10, patient_actor)
         with pytest.raises(errors.SameTime):
-            services.appointment_reschedule(appointment=appointment, starts_at=WED_10,
-                                            actor=patient_actor, now=NOW)
+            services.appointment_reschedule(
+                appointment=appointment, starts_at=WED_10, actor=patient_actor, now=NOW
+            )
         with pytest.raises(errors.NotOnGrid):
-            services.appointment_reschedule(appointment=appointment,
-                                            starts_at=oslo(2027, 1, 7, 9, 7),
-                                            actor=patient_actor, now=NOW)
+            services.appointment_reschedule(
+                appointment=appointment,
+                starts_at=oslo(2027, 1, 7, 9, 7),
+                actor=patient_actor,
+                now=NOW,
+            )
 
     def test_cancelled_appointments_cannot_be_moved(self, patient, control_type, patient_actor):
         appointment = book(patient, control_type, WED_10, patient_actor)
         services.appointment_cancel(appointment=appointment, actor=patient_actor, now=NOW)
         with pytest.raises(errors.AppointmentNotChangeable):
-            services.appointment_reschedule(appointment=appointment,
-                                            starts_at=oslo(2027, 1, 7, 9, 0),
-                                            actor=patient_actor, now=NOW)
+            services.appointment_reschedule(
+                appointment=appointment,
+                starts_at=oslo(2027, 1, 7, 9, 0),
+                actor=patient_actor,
+                now=NOW,
+            )
 
 
 class TestCancel:
     def test_releases_the_time_and_records_why(self, patient, control_type, patient_actor):
         appointment = book(patient, control_type, WED_10, patient_actor)
 
-        cancelled = services.appointment_cancel(appointment=appointment, actor=patient_actor,
-                                                reason="Reiser bort", now=NOW)
+        cancelled = services.appointment_cancel(
+            appointment=appointment, actor=patient_actor, reason="Reiser bort", now=NOW
+        )
 
         assert cancelled.status == AppointmentStatus.CANCELLED
         assert not Allocation.objects.exists()
         event = cancelled.events.get(kind=EventKind.CANCELLED)
-        assert (event.old_starts_at, event.new_starts_at, event.note) == (WED_10, None,
-                                                                          "Reiser bort")
+        assert (event.old_starts_at, event.new_starts_at, event.note) == (
+            WED_10,
+            None,
+            "Reiser bort",
+        )
         assert len(event.old_resource_ids) == 2
 
     def test_patients_cannot_cancel_after_the_cutoff_but_the_clinic_can(
-            self, patient, control_type, patient_actor, staff_actor):
+        self, patient, control_type, patient_actor, staff_actor
+    ):
         appointment = book(patient, control_type, WED_10, patient_actor)
         late = WED_10 - timedelta(hours=2)
         with pytest.raises(errors.ChangeCutoffPassed):
             services.appointment_cancel(appointment=appointment, actor=patient_actor, now=late)
-        cancelled = services.appointment_cancel(appointment=appointment, actor=staff_actor,
-                                                now=late)
+        cancelled = services.appointment_cancel(
+            appointment=appointment, actor=staff_actor, now=late
+        )
         assert cancelled.events.get(kind="cancelled").cause == EventCause.CLINIC_CANCELLATION
 
     def test_past_appointments_cannot_be_cancelled(self, patient, control_type, patient_actor):
         appointment = book(patient, control_type, WED_10, patient_actor)
         with pytest.raises(errors.AppointmentNotChangeable):
-            services.appointment_cancel(appointment=appointment, actor=patient_actor,
-                                        now=WED_10 + timedelta(hours=1))
+            services.appointment_cancel(
+                appointment=appointment, actor=patient_actor, now=WED_10 + timedelta(hours=1)
+            )
 
 
 def test_history_is_append_only(patient, control_type, patient_actor):

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from booking.api import auth_views, patient_views, staff
+from booking.api import auth_views, patient_views, staff, staff_appointments
 
 staff_router = DefaultRouter()
 staff_router.register("clinics", staff.ClinicViewSet, basename="staff-clinic")
@@ -51,6 +51,26 @@ urlpatterns = [
         "preparation-tasks/<int:pk>/",
         patient_views.PreparationTaskDetailView.as_view(),
         name="preparation-task-detail",
+    ),
+    path(
+        "staff/patients/lookup/",
+        staff_appointments.StaffPatientLookupView.as_view(),
+        name="staff-patient-lookup",
+    ),
+    path(
+        "staff/appointments/",
+        staff_appointments.StaffAppointmentListView.as_view(),
+        name="staff-appointment-list",
+    ),
+    path(
+        "staff/appointments/<int:pk>/reschedule/",
+        staff_appointments.StaffRescheduleView.as_view(),
+        name="staff-appointment-reschedule",
+    ),
+    path(
+        "staff/appointments/<int:pk>/cancel/",
+        staff_appointments.StaffCancelView.as_view(),
+        name="staff-appointment-cancel",
     ),
     path("staff/", include(staff_router.urls)),
 ]

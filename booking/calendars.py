@@ -2,7 +2,8 @@
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from booking.models import Absence, Allocation, AppointmentType, Resource, WorkingHours
 from planning.core.calendar import WeeklyRule, expand_rules
@@ -68,17 +69,24 @@ def _rules_by_resource(resource_ids: list[int], span: Interval) -> dict[int, lis
     return rules
 
 
-def resource_calendars(query: SlotQuery, clinic_id: int) -> list[ResourceCalendar]:
+def resource_calendars(
+    query: SlotQuery, clinic_id: int, *, span: Interval | None = None
+) -> list[ResourceCalendar]:
     """Calendars of every resource that could fill one of the query's requirements.
 
-    The span read covers the window plus one appointment and its buffers, so a start near the
-    window's end still sees what it would collide with.
+    The span read covers at least the window plus one appointment and its buffers, so a start
+    near the window's end still sees what it would collide with.
     """
     resources = _candidate_resources(clinic_id, query.requirements)
     ids = [res.id for res in resources]
-    span = Interval(
+    needed = Interval(
         query.window.start - query.buffer_before,
         query.window.end + query.duration + query.buffer_after,
+    )
+    span = (
+        needed
+        if span is None
+        else Interval(min(span.start, needed.start), max(span.end, needed.end))
     )
     rules = _rules_by_resource(ids, span)
     busy = _intervals_by_resource(
@@ -103,3 +111,12 @@ def resource_calendars(query: SlotQuery, clinic_id: int) -> list[ResourceCalenda
         )
         for res in resources
     ]
+
+
+def local_day(moment: datetime, tz: ZoneInfo) -> Interval:
+    """The local calendar day around `moment` (23 or 25 hours on the change days)."""
+    day = moment.astimezone(tz).date()
+    return Interval(
+        datetime.combine(day, time.min, tzinfo=tz),
+        datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz),
+    )

@@ -15,7 +15,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from booking.calendars import resource_calendars, slot_query
+from booking.calendars import local_day, resource_calendars, slot_query
 from booking.errors import (
     AppointmentNotChangeable,
     AppointmentTypeInactive,
@@ -160,7 +160,10 @@ def _take_resources(appointment: Appointment) -> list[int]:
         appointment_type,
         Interval(appointment.starts_at, appointment.starts_at + timedelta(minutes=1)),
     )
-    calendars = resource_calendars(query, appointment.clinic_id)
+    # The whole local day is read so the best-fit choice sees each resource's real free blocks.
+    calendars = resource_calendars(
+        query, appointment.clinic_id, span=local_day(appointment.starts_at, query.tz)
+    )
     resource_ids = assign_resources(query, calendars, appointment.starts_at)
     if resource_ids is None:
         raise SlotUnavailable

@@ -423,3 +423,20 @@ def test_history_is_append_only(patient, control_type, patient_actor):
         AppointmentEvent.objects.all().update(note="x")
     with pytest.raises(TypeError):
         AppointmentEvent.objects.all().delete()
+
+
+def test_the_resource_whose_free_block_fits_best_is_chosen(clinic, staff_actor):
+    """Booking right after an existing appointment keeps the other clinician's day whole."""
+    free_all_day = factories.weekday_resource(clinic, ResourceKind.CLINICIAN)
+    busy_until_0930 = factories.weekday_resource(clinic, ResourceKind.CLINICIAN)
+    appointment_type = factories.AppointmentTypeFactory(clinic=clinic)
+    factories.requirement(appointment_type, ResourceKind.CLINICIAN)
+    first = book(factories.PatientFactory(), appointment_type, oslo(2027, 1, 6, 9, 0), staff_actor)
+    first.allocations.update(resource=busy_until_0930)
+
+    second = book(
+        factories.PatientFactory(), appointment_type, oslo(2027, 1, 6, 9, 30), staff_actor
+    )
+
+    assert list(second.allocations.values_list("resource_id", flat=True)) == [busy_until_0930.id]
+    assert free_all_day.id < busy_until_0930.id

@@ -118,21 +118,23 @@ STAFF = (
         "Lunde",
         StaffRole.SECRETARY,
         "set up types, resources and working hours; book, move or cancel for patients "
-        "(e.g. Arne Berg, who does not use digital services); follow the attendance list",
+        "(e.g. Arne Berg, who does not use digital services) under /api/v1/staff/",
     ),
     StaffSpec(
         "leder",
         "Tor",
         "Moe",
         StaffRole.LEADER,
-        "view re-planning statistics by period, clinic and appointment type",
+        "change the clinic set-up; every appointment change is in the history the "
+        "re-planning statistics will count",
     ),
     StaffSpec(
         "lege",
         "Ingrid",
         "Haugen",
         StaffRole.CLINICIAN,
-        "see the day's appointments, resources and which preparations are done",
+        "read the clinic set-up and the attendance list "
+        "(/api/v1/staff/appointments/?clinic=1&date=...)",
     ),
 )
 

@@ -15,8 +15,8 @@ OSLO = ZoneInfo("Europe/Oslo")
 NOW = datetime(2027, 1, 4, 7, 0, tzinfo=OSLO)
 
 
-def oslo(*args: int) -> datetime:
-    return datetime(*args, tzinfo=OSLO)  # type: ignore[misc]
+def oslo(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=OSLO)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -56,7 +56,7 @@ def clock():
 
 @pytest.fixture
 def clinic():
-    return factories.ClinicFactory(name="Medisinsk poliklinikk")
+    return factories.ClinicFactory.create(name="Medisinsk poliklinikk")
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def room(clinic):
 @pytest.fixture
 def control_type(clinic, clinician, room):
     """Kontroll, 30 minutes on a 15-minute grid, needing one clinician and one room."""
-    appointment_type = factories.AppointmentTypeFactory(clinic=clinic)
+    appointment_type = factories.AppointmentTypeFactory.create(clinic=clinic)
     factories.requirement(appointment_type, ResourceKind.CLINICIAN)
     factories.requirement(appointment_type, ResourceKind.ROOM)
     return appointment_type
@@ -80,4 +80,4 @@ def control_type(clinic, clinician, room):
 
 @pytest.fixture
 def patient():
-    return factories.PatientFactory()
+    return factories.PatientFactory.create()

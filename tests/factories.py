@@ -4,7 +4,7 @@ import itertools
 from datetime import date, time
 
 import factory
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 
 from booking.models import (
     AppointmentType,
@@ -35,15 +35,15 @@ def national_id(born: date) -> str:
             return number
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
-        model = get_user_model()
+        model = User
 
     username = factory.Sequence(lambda n: f"user{n}")
     password = factory.django.Password("pw-for-tests")
 
 
-class PatientFactory(factory.django.DjangoModelFactory):
+class PatientFactory(factory.django.DjangoModelFactory[Patient]):
     class Meta:
         model = Patient
 
@@ -57,7 +57,7 @@ class PatientFactory(factory.django.DjangoModelFactory):
     phone = "+4791234567"
 
 
-class ProxyFactory(factory.django.DjangoModelFactory):
+class ProxyFactory(factory.django.DjangoModelFactory[Proxy]):
     class Meta:
         model = Proxy
 
@@ -67,7 +67,7 @@ class ProxyFactory(factory.django.DjangoModelFactory):
     valid_from = date(2020, 1, 1)
 
 
-class ClinicFactory(factory.django.DjangoModelFactory):
+class ClinicFactory(factory.django.DjangoModelFactory[Clinic]):
     class Meta:
         model = Clinic
 
@@ -75,7 +75,7 @@ class ClinicFactory(factory.django.DjangoModelFactory):
     time_zone = "Europe/Oslo"
 
 
-class StaffFactory(factory.django.DjangoModelFactory):
+class StaffFactory(factory.django.DjangoModelFactory[StaffMembership]):
     class Meta:
         model = StaffMembership
 
@@ -84,7 +84,7 @@ class StaffFactory(factory.django.DjangoModelFactory):
     role = StaffRole.SECRETARY
 
 
-class ResourceFactory(factory.django.DjangoModelFactory):
+class ResourceFactory(factory.django.DjangoModelFactory[Resource]):
     class Meta:
         model = Resource
 
@@ -94,7 +94,7 @@ class ResourceFactory(factory.django.DjangoModelFactory):
     tags = factory.LazyFunction(list)
 
 
-class WorkingHoursFactory(factory.django.DjangoModelFactory):
+class WorkingHoursFactory(factory.django.DjangoModelFactory[WorkingHours]):
     class Meta:
         model = WorkingHours
 
@@ -105,7 +105,7 @@ class WorkingHoursFactory(factory.django.DjangoModelFactory):
     valid_from = date(2020, 1, 1)
 
 
-class AppointmentTypeFactory(factory.django.DjangoModelFactory):
+class AppointmentTypeFactory(factory.django.DjangoModelFactory[AppointmentType]):
     class Meta:
         model = AppointmentType
 
@@ -128,9 +128,11 @@ def weekday_resource(
     end: time = time(16, 0),
 ) -> Resource:
     """A resource working Monday to Friday, start to end."""
-    resource = ResourceFactory(clinic=clinic, kind=kind, tags=tags or [])
+    resource = ResourceFactory.create(clinic=clinic, kind=kind, tags=tags or [])
     for weekday in range(5):
-        WorkingHoursFactory(resource=resource, weekday=weekday, start_time=start, end_time=end)
+        WorkingHoursFactory.create(
+            resource=resource, weekday=weekday, start_time=start, end_time=end
+        )
     return resource
 
 

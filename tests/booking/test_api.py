@@ -72,7 +72,7 @@ class TestAppointmentTypes:
     ):
         control_type.patient_facing_name = "Samtale"
         control_type.save()
-        factories.AppointmentTypeFactory(clinic=clinic, name="Intern", self_bookable=False)
+        factories.AppointmentTypeFactory.create(clinic=clinic, name="Intern", self_bookable=False)
 
         names = [t["name"] for t in client.get("/api/v1/appointment-types/").json()["results"]]
 
@@ -92,7 +92,7 @@ class TestSlots:
     def test_taken_times_and_the_patients_own_appointments_are_left_out(
         self, client, control_type, clinic, patient
     ):
-        staff_book(factories.PatientFactory(), control_type, oslo(2027, 1, 6, 10, 0))
+        staff_book(factories.PatientFactory.create(), control_type, oslo(2027, 1, 6, 10, 0))
 
         starts = [
             s["starts_at"][11:16]
@@ -133,7 +133,7 @@ class TestBooking:
         assert body["preparation_tasks"][0]["due_date"] == "2027-01-01"
 
     def test_a_taken_time_is_409_in_norwegian_by_default(self, client, control_type):
-        staff_book(factories.PatientFactory(), control_type, oslo(2027, 1, 6, 10, 0))
+        staff_book(factories.PatientFactory.create(), control_type, oslo(2027, 1, 6, 10, 0))
 
         response = client.post("/api/v1/appointments/", book_body(control_type), format="json")
 
@@ -179,7 +179,7 @@ class TestBooking:
 
 class TestProxies:
     def test_a_parent_books_and_sees_the_childs_appointments(self, client, control_type, patient):
-        child = factories.ProxyFactory(holder=patient).subject
+        child = factories.ProxyFactory.create(holder=patient).subject
 
         response = client.post(
             "/api/v1/appointments/", book_body(control_type, patient=child.id), format="json"
@@ -202,7 +202,7 @@ class TestProxies:
         ],
     )
     def test_invalid_proxies_give_404_everywhere(self, client, control_type, patient, proxy_kwargs):
-        proxy = factories.ProxyFactory(holder=patient, **proxy_kwargs)
+        proxy = factories.ProxyFactory.create(holder=patient, **proxy_kwargs)
         child = proxy.subject
         appointment = staff_book(child, control_type, oslo(2027, 1, 7, 10, 0))
 
@@ -217,20 +217,20 @@ class TestProxies:
         assert client.get("/api/v1/appointments/").json() == []
 
     def test_a_power_of_attorney_outlives_the_age_limit(self, client, control_type, patient):
-        factories.ProxyFactory(
+        factories.ProxyFactory.create(
             holder=patient, kind=ProxyKind.POWER_OF_ATTORNEY, subject__born=date(1940, 1, 1)
         )
         assert len(client.get("/api/v1/patients/").json()) == 2
 
     def test_a_revoked_proxy_gives_404(self, client, control_type, patient):
-        proxy = factories.ProxyFactory(holder=patient, revoked_at=oslo(2027, 1, 1, 12, 0))
+        proxy = factories.ProxyFactory.create(holder=patient, revoked_at=oslo(2027, 1, 1, 12, 0))
         assert client.get(slots_url(control_type), {"patient": proxy.subject.id}).status_code == 404
 
 
 class TestOtherPatientsObjects:
     @pytest.fixture
     def others(self, control_type):
-        stranger = factories.PatientFactory()
+        stranger = factories.PatientFactory.create()
         appointment = staff_book(stranger, control_type, oslo(2027, 1, 7, 10, 0))
         PreparationTemplate.objects.create(
             appointment_type=control_type, title="x", timing="deadline", days_before=1
@@ -276,7 +276,7 @@ class TestChanges:
     def test_reschedule_to_a_taken_time_is_409_and_keeps_the_old(
         self, client, appointment, control_type
     ):
-        staff_book(factories.PatientFactory(), control_type, oslo(2027, 1, 7, 9, 0))
+        staff_book(factories.PatientFactory.create(), control_type, oslo(2027, 1, 7, 9, 0))
         response = client.post(
             f"/api/v1/appointments/{appointment['id']}/reschedule/",
             {"starts_at": "2027-01-07T09:00:00+01:00"},
@@ -360,7 +360,7 @@ class TestIdempotency:
         assert Appointment.objects.count() == 1
 
     def test_a_refused_booking_is_not_remembered(self, client, control_type):
-        staff_book(factories.PatientFactory(), control_type, oslo(2027, 1, 6, 10, 0))
+        staff_book(factories.PatientFactory.create(), control_type, oslo(2027, 1, 6, 10, 0))
         refused = client.post(
             "/api/v1/appointments/",
             book_body(control_type),
@@ -371,9 +371,9 @@ class TestIdempotency:
         assert not IdempotencyRecord.objects.exists()
 
     def test_keys_belong_to_one_user(self, client, control_type):
-        other = factories.PatientFactory()
+        other = factories.PatientFactory.create()
         other_client = APIClient()
-        other_client.force_login(other.user)
+        other_client.force_login(other.user)  # type: ignore[arg-type]
         client.post(
             "/api/v1/appointments/",
             book_body(control_type),
@@ -402,7 +402,7 @@ class TestIdempotency:
 class TestStaff:
     @pytest.fixture
     def secretary(self, clinic):
-        return factories.StaffFactory(clinic=clinic, role=StaffRole.SECRETARY).user
+        return factories.StaffFactory.create(clinic=clinic, role=StaffRole.SECRETARY).user
 
     @pytest.fixture
     def staff_client(self, clock, secretary):
@@ -411,7 +411,7 @@ class TestStaff:
         return api
 
     def test_sees_only_own_clinics(self, staff_client, clinic, clinician):
-        other_clinic = factories.ClinicFactory()
+        other_clinic = factories.ClinicFactory.create()
         factories.weekday_resource(other_clinic)
 
         resources = staff_client.get("/api/v1/staff/resources/").json()["results"]
@@ -421,7 +421,7 @@ class TestStaff:
         assert [c["id"] for c in clinics] == [clinic.id]
 
     def test_cannot_create_in_another_clinic(self, staff_client):
-        other_clinic = factories.ClinicFactory()
+        other_clinic = factories.ClinicFactory.create()
         response = staff_client.post(
             "/api/v1/staff/resources/",
             {"clinic": other_clinic.id, "kind": "room", "name": "Rom 9"},
@@ -431,7 +431,7 @@ class TestStaff:
         assert "clinic" in response.json()
 
     def test_patients_and_clinicians_cannot_configure(self, client, clinic):
-        clinician_user = factories.StaffFactory(clinic=clinic, role=StaffRole.CLINICIAN).user
+        clinician_user = factories.StaffFactory.create(clinic=clinic, role=StaffRole.CLINICIAN).user
         api = APIClient()
         api.force_login(clinician_user)
         body = {"clinic": clinic.id, "kind": "room", "name": "Rom 9"}

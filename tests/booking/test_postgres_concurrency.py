@@ -103,7 +103,7 @@ def patient_actor(patient: Patient) -> Actor:
 
 def new_patients(n: int) -> list[Patient]:
     # An unusable password keeps user creation fast (no password hashing).
-    return [factories.PatientFactory(user__password=None) for _ in range(n)]
+    return [factories.PatientFactory.create(user__password=None) for _ in range(n)]
 
 
 def allocations_of(appointment: Appointment) -> set[tuple[int, datetime, datetime]]:
@@ -166,7 +166,7 @@ def test_many_clients_posting_one_slot_get_one_201_and_409s(clock, control_type,
     clients = []
     for patient in patients:
         client = APIClient()
-        client.force_login(patient.user)
+        client.force_login(patient.user)  # type: ignore[arg-type]
         clients.append(client)
     payload = {"appointment_type": control_type.pk, "starts_at": SLOT.isoformat()}
 
@@ -226,7 +226,7 @@ def test_raw_overlapping_allocation_is_rejected_touching_one_accepted(
         patient=patient, appointment_type=control_type, starts_at=SLOT, actor=SYSTEM, now=NOW
     )
     other = Appointment.objects.create(
-        patient=factories.PatientFactory(user=None),
+        patient=factories.PatientFactory.create(user=None),
         appointment_type=control_type,
         clinic=clinic,
         starts_at=SLOT + timedelta(minutes=15),
@@ -268,10 +268,10 @@ def test_raw_overlapping_appointments_of_one_patient_are_rejected_unless_not_hol
             insert_appointment(patient, control_type, *overlap, status)
         assert constraint_of(exc) == "patient_not_in_two_appointments_at_once", status
 
-    not_holding = [s for s in AppointmentStatus.values if s not in HOLDING_STATUSES]
+    not_holding: list[str] = [s for s in AppointmentStatus.values if s not in HOLDING_STATUSES]
     assert AppointmentStatus.CANCELLED in not_holding
-    for status in not_holding:
-        insert_appointment(patient, control_type, *overlap, status)
+    for code in not_holding:
+        insert_appointment(patient, control_type, *overlap, code)
     # Touching times and other patients at the same time are fine.
     insert_appointment(
         patient, control_type, end, end + timedelta(minutes=30), AppointmentStatus.BOOKED
@@ -280,7 +280,11 @@ def test_raw_overlapping_appointments_of_one_patient_are_rejected_unless_not_hol
         patient, control_type, SLOT - timedelta(minutes=30), SLOT, AppointmentStatus.PENDING
     )
     insert_appointment(
-        factories.PatientFactory(user=None), control_type, SLOT, end, AppointmentStatus.BOOKED
+        factories.PatientFactory.create(user=None),
+        control_type,
+        SLOT,
+        end,
+        AppointmentStatus.BOOKED,
     )
 
     assert Appointment.objects.filter(patient=patient).count() == 3 + len(not_holding)

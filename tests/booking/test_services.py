@@ -31,7 +31,7 @@ def patient_actor(patient):
 
 @pytest.fixture
 def staff_actor():
-    return services.Actor(user=factories.UserFactory(), kind=ActorKind.STAFF)
+    return services.Actor(user=factories.UserFactory.create(), kind=ActorKind.STAFF)
 
 
 def book(patient, appointment_type, starts_at, actor, **kwargs):
@@ -77,7 +77,7 @@ def test_buffers_are_held_with_the_appointment(patient, control_type, clinician,
         oslo(2027, 1, 6, 9, 50),
         oslo(2027, 1, 6, 10, 45),
     )
-    other = factories.PatientFactory()
+    other = factories.PatientFactory.create()
     with pytest.raises(errors.SlotUnavailable):  # 10:30 + 30 min needs 10:45 free, buffer holds it
         book(
             other,
@@ -91,7 +91,7 @@ def test_a_taken_time_is_refused_when_no_other_resource_is_free(
     patient, control_type, patient_actor
 ):
     book(patient, control_type, WED_10, patient_actor)
-    other = factories.PatientFactory()
+    other = factories.PatientFactory.create()
 
     with pytest.raises(errors.SlotUnavailable):
         book(other, control_type, WED_10, services.Actor(user=other.user, kind=ActorKind.PATIENT))
@@ -103,7 +103,7 @@ def test_a_second_booking_at_the_same_time_uses_other_free_resources(
     factories.weekday_resource(clinic, ResourceKind.CLINICIAN)
     factories.weekday_resource(clinic, ResourceKind.ROOM)
     first = book(patient, control_type, WED_10, patient_actor)
-    other = factories.PatientFactory()
+    other = factories.PatientFactory.create()
 
     second = book(
         other, control_type, WED_10, services.Actor(user=other.user, kind=ActorKind.PATIENT)
@@ -210,7 +210,7 @@ def test_preparation_tasks_are_dated_relative_to_the_appointment(
     patient, control_type, clinician, room, patient_actor
 ):
     for resource in (clinician, room):  # a night shift on Wednesdays, so 00:15 is bookable
-        factories.WorkingHoursFactory(
+        factories.WorkingHoursFactory.create(
             resource=resource, weekday=2, start_time=time(0, 0), end_time=time(2, 0)
         )
     PreparationTemplate.objects.create(
@@ -265,7 +265,7 @@ class TestReschedule:
         services.appointment_reschedule(
             appointment=appointment, starts_at=oslo(2027, 1, 7, 9, 0), actor=patient_actor, now=NOW
         )
-        other = factories.PatientFactory()
+        other = factories.PatientFactory.create()
         assert book(
             other, control_type, WED_10, services.Actor(user=other.user, kind=ActorKind.PATIENT)
         ).pk
@@ -275,7 +275,7 @@ class TestReschedule:
     ):
         appointment = book(patient, control_type, WED_10, patient_actor)
         taken = oslo(2027, 1, 7, 9, 0)
-        book(factories.PatientFactory(), control_type, taken, staff_actor)
+        book(factories.PatientFactory.create(), control_type, taken, staff_actor)
 
         with pytest.raises(errors.SlotUnavailable):
             services.appointment_reschedule(
@@ -429,13 +429,15 @@ def test_the_resource_whose_free_block_fits_best_is_chosen(clinic, staff_actor):
     """Booking right after an existing appointment keeps the other clinician's day whole."""
     free_all_day = factories.weekday_resource(clinic, ResourceKind.CLINICIAN)
     busy_until_0930 = factories.weekday_resource(clinic, ResourceKind.CLINICIAN)
-    appointment_type = factories.AppointmentTypeFactory(clinic=clinic)
+    appointment_type = factories.AppointmentTypeFactory.create(clinic=clinic)
     factories.requirement(appointment_type, ResourceKind.CLINICIAN)
-    first = book(factories.PatientFactory(), appointment_type, oslo(2027, 1, 6, 9, 0), staff_actor)
+    first = book(
+        factories.PatientFactory.create(), appointment_type, oslo(2027, 1, 6, 9, 0), staff_actor
+    )
     first.allocations.update(resource=busy_until_0930)
 
     second = book(
-        factories.PatientFactory(), appointment_type, oslo(2027, 1, 6, 9, 30), staff_actor
+        factories.PatientFactory.create(), appointment_type, oslo(2027, 1, 6, 9, 30), staff_actor
     )
 
     assert list(second.allocations.values_list("resource_id", flat=True)) == [busy_until_0930.id]

@@ -12,7 +12,7 @@ WED_10 = "2027-01-06T10:00:00+01:00"
 
 @pytest.fixture
 def secretary(clinic):
-    return factories.StaffFactory(clinic=clinic, role=StaffRole.SECRETARY).user
+    return factories.StaffFactory.create(clinic=clinic, role=StaffRole.SECRETARY).user
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_moves_and_cancels_record_the_clinics_cause(staff, patient, control_type
 
 
 def test_the_attendance_list_is_logged_per_patient(staff, secretary, clinic, control_type):
-    patients = [factories.PatientFactory() for _ in range(2)]
+    patients = [factories.PatientFactory.create() for _ in range(2)]
     for patient, time in zip(patients, ("10:00", "11:00"), strict=True):
         book(staff, patient, control_type, f"2027-01-06T{time}:00+01:00")
     PatientAccessLog.objects.all().delete()
@@ -101,12 +101,12 @@ def test_lookup_by_national_id_is_logged_and_validated(staff, secretary, patient
 
 
 def test_other_clinics_are_out_of_reach(staff, patient, control_type):
-    other = factories.ClinicFactory()
-    other_type = factories.AppointmentTypeFactory(clinic=other)
+    other = factories.ClinicFactory.create()
+    other_type = factories.AppointmentTypeFactory.create(clinic=other)
     appointment_id = book(staff, patient, control_type).json()["id"]
-    factories.StaffFactory(clinic=other)
+    factories.StaffFactory.create(clinic=other)
     outsider = APIClient()
-    outsider.force_login(factories.StaffFactory(clinic=other).user)
+    outsider.force_login(factories.StaffFactory.create(clinic=other).user)
 
     assert book(staff, patient, other_type).status_code == 404
     assert (
@@ -128,7 +128,9 @@ def test_other_clinics_are_out_of_reach(staff, patient, control_type):
 def test_patients_and_clinicians_cannot_act_as_secretaries(clock, clinic, patient, control_type):
     as_patient, as_clinician = APIClient(), APIClient()
     as_patient.force_login(patient.user)
-    as_clinician.force_login(factories.StaffFactory(clinic=clinic, role=StaffRole.CLINICIAN).user)
+    as_clinician.force_login(
+        factories.StaffFactory.create(clinic=clinic, role=StaffRole.CLINICIAN).user
+    )
     body = {"patient": patient.id, "appointment_type": control_type.id, "starts_at": WED_10}
     assert as_patient.post("/api/v1/staff/appointments/", body, format="json").status_code == 403
     assert as_clinician.post("/api/v1/staff/appointments/", body, format="json").status_code == 403

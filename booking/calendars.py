@@ -2,8 +2,10 @@
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from django.db import connection
 
 from booking.models import Absence, Allocation, AppointmentType, Resource, WorkingHours
 from planning.core.calendar import WeeklyRule, expand_rules
@@ -40,33 +42,85 @@ def _candidate_resources(clinic_id: int, requirements: Iterable[Requirement]) ->
     ]
 
 
-def _intervals_by_resource(
-    rows: Iterable[tuple[int, datetime, datetime]],
-) -> dict[int, list[Interval]]:
+# Busy time of each resource, merged, as epoch seconds. PostgreSQL does the merging (range_agg)
+# and sends floats: Django's own timestamptz loader is pure Python and costs more than the search.
+_PG_BUSY_SQL = """
+SELECT resource_id, extract(epoch FROM lower(busy))::float8, extract(epoch FROM upper(busy))::float8
+FROM (
+    SELECT resource_id, unnest(range_agg(tstzrange(starts_at, ends_at, '[)'))) AS busy
+    FROM (
+        SELECT resource_id, starts_at, ends_at FROM booking_allocation
+        WHERE resource_id = ANY(%(ids)s)
+          AND tstzrange(starts_at, ends_at, '[)') && tstzrange(%(start)s, %(end)s, '[)')
+        UNION ALL
+        SELECT resource_id, starts_at, ends_at FROM booking_absence
+        WHERE resource_id = ANY(%(ids)s) AND starts_at < %(end)s AND ends_at > %(start)s
+    ) AS held
+    GROUP BY resource_id
+) AS merged
+"""
+
+
+def _busy_rows_postgres(ids: list[int], span: Interval) -> Iterable[tuple[int, datetime, datetime]]:
+    with connection.cursor() as cursor:
+        cursor.execute(_PG_BUSY_SQL, {"ids": ids, "start": span.start, "end": span.end})
+        for resource_id, start, end in cursor.fetchall():
+            yield resource_id, datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
+
+
+def _busy_rows_portable(ids: list[int], span: Interval) -> Iterable[tuple[int, datetime, datetime]]:
+    overlapping = {"resource_id__in": ids, "starts_at__lt": span.end, "ends_at__gt": span.start}
+    yield from Absence.objects.filter(**overlapping).values_list(
+        "resource_id", "starts_at", "ends_at"
+    )
+    yield from Allocation.objects.filter(**overlapping).values_list(
+        "resource_id", "starts_at", "ends_at"
+    )
+
+
+def busy_by_resource(ids: list[int], span: Interval) -> dict[int, list[Interval]]:
+    """Absences and allocations of these resources overlapping the span."""
+    rows = _busy_rows_postgres if connection.vendor == "postgresql" else _busy_rows_portable
     by_resource: dict[int, list[Interval]] = defaultdict(list)
-    for resource_id, start, end in rows:
+    for resource_id, start, end in rows(ids, span):
         by_resource[resource_id].append(Interval(start, end))
     return by_resource
 
 
 def _rules_by_resource(resource_ids: list[int], span: Interval) -> dict[int, list[WeeklyRule]]:
-    rows = WorkingHours.objects.filter(
-        resource_id__in=resource_ids,
-        valid_from__lte=span.end.date(),
-    ).exclude(valid_until__lt=span.start.date() - timedelta(days=1))
+    rows = (
+        WorkingHours.objects.filter(resource_id__in=resource_ids, valid_from__lte=span.end.date())
+        .exclude(valid_until__lt=span.start.date() - timedelta(days=1))
+        .values_list(
+            "resource_id",
+            "weekday",
+            "start_time",
+            "end_time",
+            "valid_from",
+            "valid_until",
+            "interval_weeks",
+        )
+    )
     rules: dict[int, list[WeeklyRule]] = defaultdict(list)
-    for wh in rows:
-        rules[wh.resource_id].append(
-            WeeklyRule(
-                weekday=wh.weekday,
-                start=wh.start_time,
-                end=wh.end_time,
-                valid_from=wh.valid_from,
-                valid_until=wh.valid_until,
-                interval_weeks=wh.interval_weeks,
-            )
+    for resource_id, weekday, start, end, valid_from, valid_until, interval_weeks in rows:
+        rules[resource_id].append(
+            WeeklyRule(weekday, start, end, valid_from, valid_until, interval_weeks)
         )
     return rules
+
+
+def _working_time(
+    rules: dict[int, list[WeeklyRule]], tz: ZoneInfo, span: Interval
+) -> dict[int, tuple[Interval, ...]]:
+    """Expand each distinct rule set once: most resources of a clinic share their hours."""
+    expanded: dict[tuple[WeeklyRule, ...], tuple[Interval, ...]] = {}
+    by_resource = {}
+    for resource_id, resource_rules in rules.items():
+        key = tuple(sorted(resource_rules, key=repr))
+        if key not in expanded:
+            expanded[key] = tuple(expand_rules(key, tz=tz, window=span))
+        by_resource[resource_id] = expanded[key]
+    return by_resource
 
 
 def resource_calendars(
@@ -88,25 +142,14 @@ def resource_calendars(
         if span is None
         else Interval(min(span.start, needed.start), max(span.end, needed.end))
     )
-    rules = _rules_by_resource(ids, span)
-    busy = _intervals_by_resource(
-        [
-            *Absence.objects.filter(
-                resource_id__in=ids, starts_at__lt=span.end, ends_at__gt=span.start
-            ).values_list("resource_id", "starts_at", "ends_at"),
-            *Allocation.objects.filter(
-                resource_id__in=ids,
-                starts_at__lt=span.end,
-                ends_at__gt=span.start,
-            ).values_list("resource_id", "starts_at", "ends_at"),
-        ]
-    )
+    working = _working_time(_rules_by_resource(ids, span), query.tz, span)
+    busy = busy_by_resource(ids, span)
     return [
         ResourceCalendar(
             resource_id=res.id,
             kind=res.kind,
             tags=frozenset(res.tags),
-            working=tuple(expand_rules(rules.get(res.id, []), tz=query.tz, window=span)),
+            working=working.get(res.id, ()),
             busy=tuple(busy.get(res.id, [])),
         )
         for res in resources

@@ -81,8 +81,16 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+DATABASES = {
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    )
+}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    # Keep connections between requests; a new PostgreSQL connection costs more than a booking.
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+else:
     # IMMEDIATE makes every atomic block take SQLite's write lock up front, so the
     # check-then-insert in the booking services cannot interleave between two requests.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
@@ -126,6 +134,10 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "booking.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": "20/min"},
+    # How many reverse proxies stand in front of the app. DRF identifies a client for the login
+    # throttle by X-Forwarded-For only this many hops deep; with 0 it uses the socket address, so
+    # a client cannot escape the throttle by inventing the header.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 
 SPECTACULAR_SETTINGS = {

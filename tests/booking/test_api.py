@@ -1,6 +1,7 @@
 from datetime import date, timedelta
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from booking import services
@@ -46,6 +47,24 @@ def staff_book(patient, appointment_type, starts_at):
 
 
 class TestLogin:
+    @pytest.fixture(autouse=True)
+    def fresh_throttle(self):
+        cache.clear()
+        yield
+        cache.clear()
+
+    def test_a_forged_forwarded_for_does_not_escape_the_login_throttle(self, patient):
+        api = APIClient()
+        answers = [
+            api.post(
+                "/api/v1/auth/login/",
+                {"username": patient.user.username, "password": "x"},
+                HTTP_X_FORWARDED_FOR=f"10.0.0.{n}",
+            ).status_code
+            for n in range(21)
+        ]
+        assert answers == [400] * 20 + [429]
+
     def test_wrong_password_is_a_clear_error(self, patient):
         response = APIClient().post(
             "/api/v1/auth/login/", {"username": patient.user.username, "password": "nope"}

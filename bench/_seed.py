@@ -44,7 +44,11 @@ DAY_START = time(8, 0)
 DAY_END = time(16, 0)
 POSITION = timedelta(minutes=30)
 POSITIONS_PER_DAY = 16
-RESOURCE_COUNTS: dict[str, int] = {ResourceKind.CLINICIAN: 50, ResourceKind.ROOM: 30, ResourceKind.EQUIPMENT: 10}
+RESOURCE_COUNTS: dict[str, int] = {
+    ResourceKind.CLINICIAN: 50,
+    ResourceKind.ROOM: 30,
+    ResourceKind.EQUIPMENT: 10,
+}
 RESOURCE_NAMES: dict[str, str] = {
     ResourceKind.CLINICIAN: "Lege",
     ResourceKind.ROOM: "Rom",

@@ -1,7 +1,7 @@
 """Turn rows into the pure slot search's inputs: one calendar per resource over a window."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -42,41 +42,30 @@ def _candidate_resources(clinic_id: int, requirements: Iterable[Requirement]) ->
     ]
 
 
-# Busy time of each resource as epoch seconds, in order, merged in one pass below. PostgreSQL sends
-# floats: Django's own timestamptz loader is pure Python and costs more than the search itself.
+# Busy time of each resource, merged, as epoch seconds. PostgreSQL does the merging (range_agg)
+# and sends floats: Django's own timestamptz loader is pure Python and costs more than the search.
 _PG_BUSY_SQL = """
-SELECT resource_id, extract(epoch FROM starts_at)::float8 AS s, extract(epoch FROM ends_at)::float8
-FROM booking_allocation
-WHERE resource_id = ANY(%(ids)s)
-  AND tstzrange(starts_at, ends_at, '[)') && tstzrange(%(start)s, %(end)s, '[)')
-UNION ALL
-SELECT resource_id, extract(epoch FROM starts_at)::float8, extract(epoch FROM ends_at)::float8
-FROM booking_absence
-WHERE resource_id = ANY(%(ids)s) AND starts_at < %(end)s AND ends_at > %(start)s
-ORDER BY 1, 2
+SELECT resource_id, extract(epoch FROM lower(busy))::float8, extract(epoch FROM upper(busy))::float8
+FROM (
+    SELECT resource_id, unnest(range_agg(tstzrange(starts_at, ends_at, '[)'))) AS busy
+    FROM (
+        SELECT resource_id, starts_at, ends_at FROM booking_allocation
+        WHERE resource_id = ANY(%(ids)s)
+          AND tstzrange(starts_at, ends_at, '[)') && tstzrange(%(start)s, %(end)s, '[)')
+        UNION ALL
+        SELECT resource_id, starts_at, ends_at FROM booking_absence
+        WHERE resource_id = ANY(%(ids)s) AND starts_at < %(end)s AND ends_at > %(start)s
+    ) AS held
+    GROUP BY resource_id
+) AS merged
 """
-
-
-def _merged(rows: Iterable[tuple[int, float, float]]) -> Iterator[tuple[int, float, float]]:
-    """Merge overlapping or touching spans of rows sorted by (resource, start)."""
-    current: tuple[int, float, float] | None = None
-    for resource_id, start, end in rows:
-        if current and current[0] == resource_id and start <= current[2]:
-            current = (resource_id, current[1], max(current[2], end))
-            continue
-        if current:
-            yield current
-        current = (resource_id, start, end)
-    if current:
-        yield current
 
 
 def _busy_rows_postgres(ids: list[int], span: Interval) -> Iterable[tuple[int, datetime, datetime]]:
     with connection.cursor() as cursor:
         cursor.execute(_PG_BUSY_SQL, {"ids": ids, "start": span.start, "end": span.end})
-        rows = cursor.fetchall()
-    for resource_id, start, end in _merged(rows):
-        yield resource_id, datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
+        for resource_id, start, end in cursor.fetchall():
+            yield resource_id, datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
 
 
 def _busy_rows_portable(ids: list[int], span: Interval) -> Iterable[tuple[int, datetime, datetime]]:

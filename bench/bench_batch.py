@@ -13,6 +13,7 @@ import resource
 import time
 import tracemalloc
 
+from bench._fragments import fragmented_day
 from planning.solver import (
     AppointmentType,
     BookingTask,
@@ -40,23 +41,6 @@ SEED = 2026
 
 def working_days() -> list[int]:
     return [d for d in range(7 * WEEKS) if d % 7 < 5]
-
-
-def fragmented_day(
-    rng: random.Random, day: int, hours: tuple[int, int], booked: float
-) -> list[tuple[int, int]]:
-    """Free blocks of one working day after random existing bookings (15-minute grid)."""
-    start, end = day * DAY + hours[0], day * DAY + hours[1]
-    free = []
-    cursor = start
-    while cursor < end:
-        if rng.random() < booked:
-            cursor += 15 * rng.randint(2, 6)
-        else:
-            length = 15 * rng.randint(1, 5)
-            free.append((cursor, min(end, cursor + length)))
-            cursor += length
-    return free
 
 
 def clinicians(rng: random.Random) -> list[Resource]:

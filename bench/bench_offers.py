@@ -15,6 +15,7 @@ import random
 import statistics
 import time
 
+from bench._fragments import fragmented_day
 from planning.solver import (
     AppointmentType,
     BookingTask,
@@ -43,34 +44,18 @@ def working_days() -> list[int]:
     return [d for d in range(7 * WEEKS) if d % 7 < 5]
 
 
-def fragmented(
-    rng: random.Random, day: int, hours: tuple[int, int], booked: float
-) -> list[tuple[int, int]]:
-    start, end = day * DAY + hours[0], day * DAY + hours[1]
-    free: list[tuple[int, int]] = []
-    cursor = start
-    while cursor < end:
-        if rng.random() < booked:
-            cursor += 15 * rng.randint(2, 6)
-        else:
-            length = 15 * rng.randint(1, 5)
-            free.append((cursor, min(end, cursor + length)))
-            cursor += length
-    return free
-
-
 def resources(rng: random.Random) -> list[Resource]:
     result = []
     for number in range(CLINICIANS):
         free = []
         for day in working_days():
             if rng.random() > 0.1:
-                free.extend(fragmented(rng, day, (8 * HOUR, 15 * HOUR + 30), 0.7))
+                free.extend(fragmented_day(rng, day, (8 * HOUR, 15 * HOUR + 30), 0.7))
         result.append(Resource(f"dr-{number:02d}", "clinician", frozenset({"gastro"}), tuple(free)))
     for number in range(4):
         free = []
         for day in working_days():
-            free.extend(fragmented(rng, day, (8 * HOUR, 16 * HOUR), 0.4))
+            free.extend(fragmented_day(rng, day, (8 * HOUR, 16 * HOUR), 0.4))
         result.append(Resource(f"room-{number}", "room", frozenset({"consult"}), tuple(free)))
     return result
 

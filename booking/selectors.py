@@ -80,11 +80,12 @@ def bookable_window(
     return Interval(earliest, latest) if earliest < latest else None
 
 
-def _patient_busy(patient: Patient, window: Interval) -> list[Interval]:
+def _patient_busy(patient: Patient, window: Interval, duration: timedelta) -> list[Interval]:
+    """The patient's own appointments that a start in the window could run into."""
     rows = Appointment.objects.filter(
         patient=patient,
         status__in=HOLDING_STATUSES,
-        starts_at__lt=window.end + timedelta(days=1),
+        starts_at__lt=window.end + duration,
         ends_at__gt=window.start,
     ).values_list("starts_at", "ends_at")
     return [Interval(start, end) for start, end in rows]
@@ -106,6 +107,6 @@ def available_starts(
     starts = find_slot_starts(query, resource_calendars(query, appointment_type.clinic_id))
     if patient is None:
         return starts
-    busy = _patient_busy(patient, window)
     duration = appointment_type.duration
+    busy = _patient_busy(patient, window, duration)
     return [s for s in starts if not any(b.start < s + duration and s < b.end for b in busy)]

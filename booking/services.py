@@ -215,6 +215,7 @@ def _record(
     cause: EventCause,
     actor: Actor,
     old: tuple[datetime | None, datetime | None, list[int], str] = (None, None, [], ""),
+    new_resource_ids: list[int] | None = None,
     note: str = "",
 ) -> AppointmentEvent:
     old_start, old_end, old_resources, old_status = old
@@ -235,9 +236,7 @@ def _record(
         new_status=appointment.status,
         new_starts_at=appointment.starts_at if holding else None,
         new_ends_at=appointment.ends_at if holding else None,
-        new_resource_ids=(
-            sorted(appointment.allocations.values_list("resource_id", flat=True)) if holding else []
-        ),
+        new_resource_ids=sorted(new_resource_ids or []),
         note=note,
     )
 
@@ -245,14 +244,13 @@ def _record(
 def _retrying_lost_races(attempt: Callable[[], T]) -> T:
     """Run `attempt` in a transaction; if another transaction took a chosen resource first,
     choose again (there may be another free room), at most RACE_RETRIES times."""
-    for remaining in range(RACE_RETRIES - 1, -1, -1):
+    for _ in range(RACE_RETRIES):
         try:
             with transaction.atomic():
                 return attempt()
         except _ResourceTaken:
-            if remaining == 0:
-                raise SlotUnavailable from None
-    raise AssertionError("unreachable")
+            continue
+    raise SlotUnavailable
 
 
 def appointment_book(
@@ -285,9 +283,15 @@ def appointment_book(
                 ends_at=ends_at,
                 status=status,
             )
-        _take_resources(appointment)
+        resource_ids = _take_resources(appointment)
         _schedule_preparations(appointment)
-        _record(appointment, kind=EventKind.CREATED, cause=cause, actor=actor)
+        _record(
+            appointment,
+            kind=EventKind.CREATED,
+            cause=cause,
+            actor=actor,
+            new_resource_ids=resource_ids,
+        )
         return appointment
 
     return _retrying_lost_races(attempt)
@@ -335,9 +339,16 @@ def appointment_reschedule(
             current.save(
                 update_fields=["starts_at", "ends_at", "patient_change_count", "updated_at"]
             )
-        _take_resources(current)
+        resource_ids = _take_resources(current)
         _schedule_preparations(current)
-        _record(current, kind=EventKind.RESCHEDULED, cause=cause, actor=actor, old=old)
+        _record(
+            current,
+            kind=EventKind.RESCHEDULED,
+            cause=cause,
+            actor=actor,
+            old=old,
+            new_resource_ids=resource_ids,
+        )
         return current
 
     return _retrying_lost_races(attempt)

@@ -35,14 +35,16 @@ def writable_clinics(request: Request) -> QuerySet[Clinic]:
     return clinics_for_staff(request.user, roles=WRITER_ROLES)
 
 
+def clinics_for_method(request: Request) -> QuerySet[Clinic]:
+    """Clinics the user may read (any membership) or, for writes, change."""
+    if request.method in permissions.SAFE_METHODS:
+        return clinics_for_staff(request.user)
+    return writable_clinics(request)
+
+
 class IsClinicStaff(permissions.BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
-        clinics = (
-            clinics_for_staff(request.user)
-            if request.method in permissions.SAFE_METHODS
-            else writable_clinics(request)
-        )
-        return clinics.exists()
+        return clinics_for_method(request).exists()
 
 
 class ClinicScopedSerializer(serializers.ModelSerializer[M]):
@@ -232,11 +234,7 @@ class _ClinicScopedViewSet(viewsets.ModelViewSet[M]):
     clinic_path = "clinic"
 
     def get_queryset(self) -> QuerySet[M]:
-        clinics = (
-            clinics_for_staff(self.request.user)
-            if self.request.method in permissions.SAFE_METHODS
-            else writable_clinics(self.request)
-        )
+        clinics = clinics_for_method(self.request)
         model: type[M] = self.get_serializer_class().Meta.model  # type: ignore[attr-defined]
         return model._default_manager.filter(**{f"{self.clinic_path}__in": clinics})
 

@@ -163,3 +163,10 @@ def local_day(moment: datetime, tz: ZoneInfo) -> Interval:
         datetime.combine(day, time.min, tzinfo=tz),
         datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz),
     )
+
+
+def working_time(
+    resource_ids: list[int], tz: ZoneInfo, span: Interval
+) -> dict[int, tuple[Interval, ...]]:
+    """Each resource's working hours inside the span, as intervals."""
+    return _working_time(_rules_by_resource(resource_ids, span), tz, span)

@@ -5,7 +5,7 @@ transaction; on PostgreSQL the exclusion constraints are the final guard (a lost
 SlotUnavailable), on SQLite the transaction holds the write lock from its first statement.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -181,6 +181,39 @@ def _take_resources(appointment: Appointment) -> list[int]:
     return list(resource_ids)
 
 
+def _take_given_resources(appointment: Appointment, resource_ids: Sequence[int]) -> list[int]:
+    """Hold exactly these resources (a planner's choice) if they fit the type and are free."""
+    query = slot_query(
+        appointment.appointment_type,
+        Interval(appointment.starts_at, appointment.starts_at + timedelta(minutes=1)),
+    )
+    wanted = set(resource_ids)
+    calendars = [
+        c for c in resource_calendars(query, appointment.clinic_id) if c.resource_id in wanted
+    ]
+    chosen = assign_resources(query, calendars, appointment.starts_at)
+    if chosen is None or set(chosen) != wanted:
+        raise SlotUnavailable
+    blocked = query.blocked(appointment.starts_at)
+    with _constraint_errors():
+        Allocation.objects.bulk_create(
+            Allocation(
+                appointment=appointment,
+                resource_id=rid,
+                starts_at=blocked.start,
+                ends_at=blocked.end,
+            )
+            for rid in sorted(wanted)
+        )
+    return sorted(wanted)
+
+
+def _hold(appointment: Appointment, resource_ids: Sequence[int] | None) -> list[int]:
+    if resource_ids is None:
+        return _take_resources(appointment)
+    return _take_given_resources(appointment, resource_ids)
+
+
 def _release_resources(appointment: Appointment) -> list[int]:
     resource_ids = sorted(appointment.allocations.values_list("resource_id", flat=True))
     appointment.allocations.all().delete()
@@ -261,7 +294,10 @@ def appointment_book(
     actor: Actor,
     cause: EventCause | None = None,
     now: datetime | None = None,
+    resource_ids: Sequence[int] | None = None,
 ) -> Appointment:
+    """Book a new appointment. `resource_ids` (a planner's choice) are held as given, or the
+    booking fails; without them the best-fitting free resources are chosen."""
     now = now or timezone.now()
     check_new_time(appointment_type=appointment_type, starts_at=starts_at, actor=actor, now=now)
     cause = _cause_for(actor, cause, EventCause.CLINIC_BOOKING)
@@ -283,14 +319,13 @@ def appointment_book(
                 ends_at=ends_at,
                 status=status,
             )
-        resource_ids = _take_resources(appointment)
         _schedule_preparations(appointment)
         _record(
             appointment,
             kind=EventKind.CREATED,
             cause=cause,
             actor=actor,
-            new_resource_ids=resource_ids,
+            new_resource_ids=_hold(appointment, resource_ids),
         )
         return appointment
 
@@ -298,11 +333,15 @@ def appointment_book(
 
 
 def _locked(appointment: Appointment) -> Appointment:
+    return _locked_by_id(appointment.pk)
+
+
+def _locked_by_id(appointment_id: int) -> Appointment:
     """The appointment re-read under a row lock, so concurrent changes to it queue up."""
     return (
         Appointment.objects.select_for_update(of=("self",))
         .select_related("appointment_type__clinic", "patient", "clinic")
-        .get(pk=appointment.pk)
+        .get(pk=appointment_id)
     )
 
 
@@ -313,8 +352,14 @@ def appointment_reschedule(
     actor: Actor,
     cause: EventCause | None = None,
     now: datetime | None = None,
+    resource_ids: Sequence[int] | None = None,
+    counts_as_change: bool = True,
 ) -> Appointment:
-    """Move the appointment: the new time is taken and the old released in one transaction."""
+    """Move the appointment: the new time is taken and the old released in one transaction.
+
+    A patient's change counts against the type's maximum unless `counts_as_change` is off (the
+    patient answers a move the clinic made). `resource_ids` as in `appointment_book`.
+    """
     now = now or timezone.now()
     cause = _cause_for(actor, cause, EventCause.CLINIC_REPLANNING)
 
@@ -322,8 +367,10 @@ def appointment_reschedule(
         current = _locked(appointment)
         check_patient_may_change(appointment=current, actor=actor, now=now)
         appointment_type = current.appointment_type
+        counted = cause == EventCause.PATIENT_CHANGE and counts_as_change
         if (
             actor.is_patient_side
+            and counted
             and current.patient_change_count >= appointment_type.max_patient_changes
         ):
             raise MaxChangesReached
@@ -333,13 +380,12 @@ def appointment_reschedule(
         old = (current.starts_at, current.ends_at, _release_resources(current), current.status)
         current.starts_at, current.ends_at = starts_at, starts_at + appointment_type.duration
         _check_patient_free(current.patient, current.starts_at, current.ends_at, ignore=current.pk)
-        if cause == EventCause.PATIENT_CHANGE:
+        if counted:
             current.patient_change_count += 1
         with _constraint_errors():
             current.save(
                 update_fields=["starts_at", "ends_at", "patient_change_count", "updated_at"]
             )
-        resource_ids = _take_resources(current)
         _schedule_preparations(current)
         _record(
             current,
@@ -347,11 +393,79 @@ def appointment_reschedule(
             cause=cause,
             actor=actor,
             old=old,
-            new_resource_ids=resource_ids,
+            new_resource_ids=_hold(current, resource_ids),
         )
         return current
 
     return _retrying_lost_races(attempt)
+
+
+@dataclass(frozen=True)
+class PlannedMove:
+    """A planner's new time and resources for an appointment, and what it expects to find."""
+
+    appointment_id: int
+    expected_starts_at: datetime
+    starts_at: datetime
+    resource_ids: Sequence[int]
+
+
+def appointments_move(
+    moves: Sequence[PlannedMove],
+    *,
+    actor: Actor,
+    cause: EventCause = EventCause.CLINIC_REPLANNING,
+    now: datetime | None = None,
+) -> list[Appointment]:
+    """Move several appointments at once, all or nothing (applying a re-plan).
+
+    All old times are released before any new one is taken, so one appointment may move into
+    the time another leaves. If any appointment changed since the plan was made, or a new time
+    is no longer free, nothing is moved: SlotUnavailable or AppointmentNotChangeable.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        current = {pk: _locked_by_id(pk) for pk in sorted({m.appointment_id for m in moves})}
+        olds = {}
+        for move in moves:
+            appointment = current[move.appointment_id]
+            check_patient_may_change(appointment=appointment, actor=actor, now=now)
+            if appointment.starts_at != move.expected_starts_at:
+                raise AppointmentNotChangeable
+            check_new_time(
+                appointment_type=appointment.appointment_type,
+                starts_at=move.starts_at,
+                actor=actor,
+                now=now,
+            )
+            olds[move.appointment_id] = (
+                appointment.starts_at,
+                appointment.ends_at,
+                _release_resources(appointment),
+                appointment.status,
+            )
+        for move in moves:
+            appointment = current[move.appointment_id]
+            appointment.starts_at = move.starts_at
+            appointment.ends_at = move.starts_at + appointment.appointment_type.duration
+            _check_patient_free(
+                appointment.patient,
+                appointment.starts_at,
+                appointment.ends_at,
+                ignore=appointment.pk,
+            )
+            with _constraint_errors():
+                appointment.save(update_fields=["starts_at", "ends_at", "updated_at"])
+            _schedule_preparations(appointment)
+            _record(
+                appointment,
+                kind=EventKind.RESCHEDULED,
+                cause=cause,
+                actor=actor,
+                old=olds[move.appointment_id],
+                new_resource_ids=_take_given_resources(appointment, move.resource_ids),
+            )
+        return list(current.values())
 
 
 def appointment_cancel(

@@ -150,6 +150,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AppointmentStatusEnum": "booking.models.AppointmentStatus",
+        "BookingTaskStatusEnum": "planning.models.BookingTaskStatus",
+        "PlanStatusEnum": "planning.models.PlanStatus",
+        "PlanKindEnum": "planning.models.PlanKind",
+        "ResourceKindEnum": "booking.models.ResourceKind",
+        "StaffCauseEnum": "booking.api.staff_appointments.STAFF_CAUSES",
+        "CancelCauseEnum": "booking.api.staff_appointments.CANCEL_CAUSES",
+    },
 }
 
 # Celery: a real worker with Redis when REDIS_URL is set; otherwise tasks run in-process.
@@ -161,6 +170,23 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BEAT_SCHEDULE = {
+    # Booking tasks whose due date passed without the patient's choice get a time.
+    "plan-overdue-booking-tasks": {
+        "task": "planning.tasks.plan_overdue_booking_tasks",
+        "schedule": env.float("PLANNING_OVERDUE_EVERY_S", default=3600.0),
+    },
+}
+
+# The planning solver: every solve has a time limit, a worker count and a seed. Deterministic
+# solves (one worker) give identical plans for identical input; more workers are faster.
+PLANNING_BATCH_TIME_LIMIT_S = env.float("PLANNING_BATCH_TIME_LIMIT_S", default=20.0)
+PLANNING_REPLAN_TIME_LIMIT_S = env.float("PLANNING_REPLAN_TIME_LIMIT_S", default=5.0)
+PLANNING_SOLVER_WORKERS = env.int("PLANNING_SOLVER_WORKERS", default=2)
+PLANNING_SOLVER_SEED = env.int("PLANNING_SOLVER_SEED", default=0)
+PLANNING_SOLVER_DETERMINISTIC = env.bool("PLANNING_SOLVER_DETERMINISTIC", default=False)
+# A re-plan does not move anyone to a time sooner than this from now.
+PLANNING_REPLAN_NOTICE_HOURS = env.int("PLANNING_REPLAN_NOTICE_HOURS", default=2)
 
 CACHES = {
     "default": (

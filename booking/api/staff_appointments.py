@@ -65,11 +65,11 @@ class StaffCancelSerializer(serializers.Serializer[Any]):
     cause = serializers.ChoiceField(choices=CANCEL_CAUSES, default=EventCause.PATIENT_CHANGE)
 
 
-def _staff_actor(request: Request) -> services.Actor:
+def staff_actor(request: Request) -> services.Actor:
     return services.Actor(user=request_user(request), kind=ActorKind.STAFF)
 
 
-def _valid(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
+def validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
@@ -95,7 +95,7 @@ class StaffPatientLookupView(APIView):
 
     @extend_schema(parameters=[PatientLookupSerializer], responses=PatientSummarySerializer)
     def get(self, request: Request) -> Response:
-        national_id = _valid(PatientLookupSerializer, request.query_params)["national_id"]
+        national_id = validated(PatientLookupSerializer, request.query_params)["national_id"]
         patient = Patient.objects.filter(national_id=national_id).first()
         if patient is None:
             raise NotFound
@@ -112,7 +112,7 @@ class StaffAppointmentListView(APIView):
 
     @extend_schema(parameters=[ClinicDaySerializer], responses=AppointmentSerializer(many=True))
     def get(self, request: Request) -> Response:
-        params = _valid(ClinicDaySerializer, request.query_params)
+        params = validated(ClinicDaySerializer, request.query_params)
         clinic = clinics_for_staff(request_user(request)).filter(pk=params["clinic"]).first()
         if clinic is None:
             raise NotFound
@@ -130,7 +130,7 @@ class StaffAppointmentListView(APIView):
 
     @extend_schema(request=StaffBookSerializer, responses={201: AppointmentSerializer})
     def post(self, request: Request) -> Response:
-        data = _valid(StaffBookSerializer, request.data)
+        data = validated(StaffBookSerializer, request.data)
         appointment_type = get_object_or_404(
             AppointmentType.objects.filter(clinic__in=writable_clinics(request)),
             pk=data["appointment_type"],
@@ -140,7 +140,7 @@ class StaffAppointmentListView(APIView):
             patient=patient,
             appointment_type=appointment_type,
             starts_at=data["starts_at"],
-            actor=_staff_actor(request),
+            actor=staff_actor(request),
             cause=data["cause"],
         )
         return _answer(request, appointment, "book", status.HTTP_201_CREATED)
@@ -151,11 +151,11 @@ class StaffRescheduleView(APIView):
 
     @extend_schema(request=StaffRescheduleSerializer, responses=AppointmentSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(StaffRescheduleSerializer, request.data)
+        data = validated(StaffRescheduleSerializer, request.data)
         appointment = services.appointment_reschedule(
             appointment=_writable_appointment(request, pk),
             starts_at=data["starts_at"],
-            actor=_staff_actor(request),
+            actor=staff_actor(request),
             cause=data["cause"],
         )
         return _answer(request, appointment, "reschedule")
@@ -166,10 +166,10 @@ class StaffCancelView(APIView):
 
     @extend_schema(request=StaffCancelSerializer, responses=AppointmentSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(StaffCancelSerializer, request.data)
+        data = validated(StaffCancelSerializer, request.data)
         appointment = services.appointment_cancel(
             appointment=_writable_appointment(request, pk),
-            actor=_staff_actor(request),
+            actor=staff_actor(request),
             cause=data["cause"],
             reason=data["reason"],
         )

@@ -1,0 +1,271 @@
+"""Build the pure solver's input from the database, and turn its minutes back into datetimes.
+
+The solver counts whole minutes of local wall-clock time from local midnight of day 0 (see
+`Clock`): 09:00 is minute 540 of every day on both sides of a daylight-saving change, so
+"morning", weekdays and grids mean what the clinic means by them.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from math import lcm
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q
+
+from booking.calendars import working_time
+from booking.models import (
+    HOLDING_STATUSES,
+    Absence,
+    Allocation,
+    Appointment,
+    AppointmentType,
+    Clinic,
+    Resource,
+)
+from patients.models import AvailabilityWindow, UnavailablePeriod
+from planning import solver
+from planning.core.intervals import Interval, subtract
+from planning.models import BookingTask
+
+MINUTES_PER_DAY = 1440
+OPTIMISATION_GRID = 15
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Maps aware datetimes to the solver's minutes and back, in the clinic's time zone."""
+
+    tz: ZoneInfo
+    epoch: date
+
+    @classmethod
+    def from_moment(cls, moment: datetime, tz: ZoneInfo) -> "Clock":
+        return cls(tz=tz, epoch=moment.astimezone(tz).date())
+
+    def minute(self, moment: datetime) -> int:
+        local = moment.astimezone(self.tz)
+        return self.day_start(local.date()) + local.hour * 60 + local.minute
+
+    def day_start(self, day: date) -> int:
+        return (day - self.epoch).days * MINUTES_PER_DAY
+
+    def moment(self, minute: int) -> datetime:
+        days, minute_of_day = divmod(minute, MINUTES_PER_DAY)
+        wall = time(minute_of_day // 60, minute_of_day % 60)
+        return datetime.combine(self.epoch + timedelta(days=days), wall, tzinfo=self.tz)
+
+    def span(self, interval: Interval) -> Span | None:
+        """The interval in minutes, or None when it is empty on the wall clock (a DST hour)."""
+        start, end = self.minute(interval.start), self.minute(interval.end)
+        return (start, end) if end > start else None
+
+    def spans(self, intervals: Iterable[Interval]) -> tuple[Span, ...]:
+        return tuple(s for s in map(self.span, intervals) if s is not None)
+
+    def time_model(self) -> solver.TimeModel:
+        return solver.TimeModel(grid_minutes=OPTIMISATION_GRID, epoch_weekday=self.epoch.weekday())
+
+
+def solver_priority(priority: int) -> int:
+    """Referral priority 1 (urgent) .. 3 (normal) as the solver's weight 2 .. 0."""
+    return 3 - priority
+
+
+def optimisation_grid(types: Sequence[AppointmentType]) -> int:
+    """The coarsest grid every type accepts, at least 15 minutes: a multiple of each type's grid
+    so a planned start is always on the type's own grid."""
+    common = lcm(*(t.grid_minutes for t in types)) if types else 1
+    return common * -(-OPTIMISATION_GRID // common)
+
+
+def solver_type(appointment_type: AppointmentType) -> solver.AppointmentType:
+    return solver.AppointmentType(
+        id=str(appointment_type.pk),
+        duration=appointment_type.duration_minutes,
+        requirements=tuple(
+            solver.Requirement(kind=r.kind, tag=r.tag or None, count=r.count)
+            for r in appointment_type.requirements.all()
+        ),
+        buffer_before=appointment_type.buffer_before_minutes,
+        buffer_after=appointment_type.buffer_after_minutes,
+        grid_minutes=appointment_type.grid_minutes,
+        offers_count=appointment_type.offers_count,
+    )
+
+
+@dataclass(frozen=True)
+class PatientTimes:
+    available: tuple[Span, ...] = ()
+    unavailable: tuple[Span, ...] = ()
+
+
+@dataclass
+class InstanceBuilder:
+    """Reads one clinic's calendars over a span and builds a solver `Instance`.
+
+    `movable` appointments are left out of the resources' and patients' busy time: the solver
+    gets them as appointments it may move.
+    """
+
+    clinic: Clinic
+    span: Interval
+    types: Sequence[AppointmentType]
+    movable: Sequence[Appointment] = ()
+    clock: Clock = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.clock = Clock.from_moment(self.span.start, self.clinic.tz)
+        self._movable_ids = {a.pk for a in self.movable}
+        self._resources = _matching_resources(self.clinic, self.types)
+
+    def resources(self) -> tuple[solver.Resource, ...]:
+        ids = [r.pk for r in self._resources]
+        working = working_time(ids, self.clinic.tz, self.span)
+        busy = self._busy(ids)
+        return tuple(
+            solver.Resource(
+                id=str(res.pk),
+                kind=res.kind,
+                tags=frozenset(res.tags),
+                free=self.clock.spans(subtract(working.get(res.pk, ()), busy[res.pk])),
+            )
+            for res in self._resources
+        )
+
+    def _busy(self, ids: list[int]) -> dict[int, list[Interval]]:
+        overlapping = Q(starts_at__lt=self.span.end, ends_at__gt=self.span.start)
+        absences = Absence.objects.filter(overlapping, resource_id__in=ids)
+        allocations = Allocation.objects.filter(overlapping, resource_id__in=ids).exclude(
+            appointment_id__in=self._movable_ids
+        )
+        busy: dict[int, list[Interval]] = defaultdict(list)
+        for rows in (absences, allocations):
+            for resource_id, start, end in rows.values_list("resource_id", "starts_at", "ends_at"):
+                busy[resource_id].append(Interval(start, end))
+        return busy
+
+    def patient_times(self, patient_ids: Iterable[int]) -> dict[int, PatientTimes]:
+        ids = set(patient_ids)
+        available = self._weekly_windows(ids)
+        unavailable = self._unavailable(ids)
+        return {pid: PatientTimes(tuple(available[pid]), tuple(unavailable[pid])) for pid in ids}
+
+    def _days(self) -> Iterable[date]:
+        first = self.span.start.astimezone(self.clinic.tz).date()
+        last = self.span.end.astimezone(self.clinic.tz).date()
+        return (first + timedelta(days=n) for n in range((last - first).days + 1))
+
+    def _weekly_windows(self, ids: set[int]) -> dict[int, list[Span]]:
+        by_weekday: dict[int, list[tuple[int, time, time]]] = defaultdict(list)
+        for window in AvailabilityWindow.objects.filter(patient_id__in=ids):
+            by_weekday[window.weekday].append(
+                (window.patient_id, window.start_time, window.end_time)
+            )
+        windows: dict[int, list[Span]] = defaultdict(list)
+        for day in self._days():
+            base = self.clock.day_start(day)
+            for patient_id, start, end in by_weekday.get(day.weekday(), []):
+                windows[patient_id].append((base + _minutes(start), base + _minutes(end)))
+        return windows
+
+    def _unavailable(self, ids: set[int]) -> dict[int, list[Span]]:
+        spans: dict[int, list[Span]] = defaultdict(list)
+        periods = UnavailablePeriod.objects.filter(
+            patient_id__in=ids,
+            start_date__lte=self.span.end.date(),
+            end_date__gte=self.span.start.date() - timedelta(days=1),
+        )
+        for period in periods:
+            spans[period.patient_id].append(
+                (
+                    self.clock.day_start(period.start_date),
+                    self.clock.day_start(period.end_date + timedelta(days=1)),
+                )
+            )
+        appointments = (
+            Appointment.objects.filter(
+                patient_id__in=ids,
+                status__in=HOLDING_STATUSES,
+                starts_at__lt=self.span.end,
+                ends_at__gt=self.span.start,
+            )
+            .exclude(pk__in=self._movable_ids)
+            .values_list("patient_id", "starts_at", "ends_at")
+        )
+        for patient_id, start, end in appointments:
+            span = self.clock.span(Interval(start, end))
+            if span is not None:
+                spans[patient_id].append(span)
+        return spans
+
+    def task(
+        self,
+        task: BookingTask,
+        times: PatientTimes,
+        *,
+        now: datetime,
+        not_after: datetime | None = None,
+    ) -> solver.BookingTask | None:
+        """The task as the solver sees it, or None if its window has already passed."""
+        notice = timedelta(hours=task.appointment_type.min_notice_hours)
+        earliest = max(self.clock.day_start(task.earliest_date), self.clock.minute(now + notice))
+        latest = self.clock.day_start(task.latest_date + timedelta(days=1)) - 1
+        if not_after is not None:
+            latest = min(latest, self.clock.minute(not_after))
+        if latest < earliest:
+            return None
+        return solver.BookingTask(
+            id=str(task.pk),
+            patient_id=str(task.patient_id),
+            type_id=str(task.appointment_type_id),
+            earliest_start=earliest,
+            latest_start=latest,
+            deadline=self.clock.day_start(task.deadline + timedelta(days=1)) - 1,
+            priority=solver_priority(task.priority),
+            available=times.available,
+            unavailable=times.unavailable,
+        )
+
+    def appointment(
+        self,
+        appointment: Appointment,
+        times: PatientTimes,
+        *,
+        fixed: bool,
+        origin: BookingTask | None,
+        known: set[str],
+    ) -> solver.Appointment:
+        """`known`: the instance's resource ids (an inactive resource is left out)."""
+        resource_ids = (str(a.resource_id) for a in appointment.allocations.all())
+        return solver.Appointment(
+            id=str(appointment.pk),
+            patient_id=str(appointment.patient_id),
+            type_id=str(appointment.appointment_type_id),
+            start=self.clock.minute(appointment.starts_at),
+            resource_ids=tuple(r for r in resource_ids if r in known),
+            fixed=fixed,
+            deadline=(
+                self.clock.day_start(origin.deadline + timedelta(days=1)) - 1 if origin else None
+            ),
+            priority=solver_priority(origin.priority) if origin else 0,
+            available=times.available,
+            unavailable=times.unavailable,
+        )
+
+
+def _minutes(moment: time) -> int:
+    return moment.hour * 60 + moment.minute
+
+
+def _matching_resources(clinic: Clinic, types: Sequence[AppointmentType]) -> list[Resource]:
+    requirements = [r for t in types for r in t.requirements.all()]
+    kinds = {r.kind for r in requirements}
+    return [
+        res
+        for res in Resource.objects.filter(clinic=clinic, kind__in=kinds, is_active=True)
+        if any(r.kind == res.kind and (not r.tag or r.tag in res.tags) for r in requirements)
+    ]

@@ -1,0 +1,630 @@
+"""Planning services: offers for a booking task, the patient's choice, batch plans and re-plans.
+
+The solver (planning.solver) only proposes; every change goes through the booking services
+inside one transaction, and on PostgreSQL the exclusion constraints remain the final guard.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from booking.errors import BookingError, SlotUnavailable
+from booking.models import (
+    CHANGEABLE_STATUSES,
+    Absence,
+    Appointment,
+    AppointmentType,
+    Clinic,
+    EventCause,
+)
+from booking.services import (
+    SYSTEM,
+    Actor,
+    PlannedMove,
+    appointment_book,
+    appointment_reschedule,
+    appointments_move,
+)
+from patients.models import Patient, Referral, ReferralPriority
+from planning import solver
+from planning.core.intervals import Interval
+from planning.errors import (
+    NothingToPlan,
+    OutsideTaskWindow,
+    PlanNotProposed,
+    PlanOutOfDate,
+    TaskNotChoosable,
+    TaskNotMoved,
+)
+from planning.inputs import InstanceBuilder, optimisation_grid, solver_type
+from planning.models import (
+    CHOOSABLE_TASK_STATUSES,
+    BookingTask,
+    BookingTaskStatus,
+    PlanItem,
+    PlanKind,
+    PlanProposal,
+    PlanStatus,
+)
+
+# Offers protect the capacity of at most this many other open tasks (the most urgent first).
+MAX_PROTECTED_TASKS = 2000
+# No plan looks further ahead than this.
+MAX_HORIZON_DAYS = 366
+# A re-plan looks for new times up to this long after the last affected appointment.
+REPLAN_REACH_DAYS = 14
+WINDOW_PASSED = "window_passed"
+
+
+def _solve_params(time_limit_s: float) -> solver.SolveParams:
+    return solver.SolveParams(
+        time_limit_s=time_limit_s,
+        num_workers=settings.PLANNING_SOLVER_WORKERS,
+        random_seed=settings.PLANNING_SOLVER_SEED,
+        deterministic=settings.PLANNING_SOLVER_DETERMINISTIC,
+    )
+
+
+def _span_until(clinic: Clinic, now: datetime, last_day: date) -> Interval:
+    cap = now + timedelta(days=MAX_HORIZON_DAYS)
+    end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tzinfo=clinic.tz)
+    return Interval(now, max(min(end, cap), now + timedelta(days=1)))
+
+
+def _types_of(items: Iterable[BookingTask | Appointment]) -> list[AppointmentType]:
+    ids = {item.appointment_type_id for item in items}
+    return list(AppointmentType.objects.filter(pk__in=ids).prefetch_related("requirements"))
+
+
+# --- Booking tasks --------------------------------------------------------------------------
+
+
+def booking_task_create(
+    *,
+    patient: Patient,
+    appointment_type: AppointmentType,
+    earliest_date: date,
+    latest_date: date,
+    respond_by: date,
+    deadline: date | None = None,
+    priority: int | None = None,
+    referral: Referral | None = None,
+    note: str = "",
+    created_by: User | None = None,
+) -> BookingTask:
+    """A secretary asks the patient to choose a time between two dates."""
+    if referral is not None and (
+        referral.patient_id != patient.pk or referral.clinic_id != appointment_type.clinic_id
+    ):
+        raise ValidationError(_("The referral belongs to another patient or clinic."))
+    if latest_date < earliest_date:
+        raise ValidationError(_("The last day must not be before the first day."))
+    if respond_by > latest_date:
+        raise ValidationError(_("The patient must be asked to choose before the last day."))
+    if deadline is None:
+        deadline = referral.care_deadline if referral else latest_date
+    if priority is None:
+        priority = referral.priority if referral else ReferralPriority.NORMAL
+    return BookingTask.objects.create(
+        clinic_id=appointment_type.clinic_id,
+        patient=patient,
+        referral=referral,
+        appointment_type=appointment_type,
+        earliest_date=earliest_date,
+        latest_date=latest_date,
+        respond_by=respond_by,
+        deadline=deadline,
+        priority=priority,
+        note=note[:500],
+        created_by=created_by,
+    )
+
+
+def booking_task_cancel(task: BookingTask) -> BookingTask:
+    with transaction.atomic():
+        locked = BookingTask.objects.select_for_update().get(pk=task.pk)
+        if locked.status not in CHOOSABLE_TASK_STATUSES:
+            raise TaskNotChoosable
+        locked.status = BookingTaskStatus.CANCELLED
+        locked.save(update_fields=["status", "updated_at"])
+        return locked
+
+
+@dataclass(frozen=True)
+class TimeOffer:
+    starts_at: datetime
+    ends_at: datetime
+    deadline_met: bool
+    fits_availability: bool
+    resource_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class OfferPage:
+    offers: list[TimeOffer]
+    has_more: bool
+    reason: str = ""
+    detail: str = ""
+
+
+def _other_open_tasks(task: BookingTask, today: date) -> QuerySet[BookingTask]:
+    return (
+        BookingTask.objects.filter(
+            clinic_id=task.clinic_id, status=BookingTaskStatus.OPEN, latest_date__gte=today
+        )
+        .exclude(pk=task.pk)
+        .order_by("deadline", "priority", "pk")[:MAX_PROTECTED_TASKS]
+    )
+
+
+def booking_task_offers(
+    task: BookingTask,
+    *,
+    offset: int = 0,
+    count: int | None = None,
+    weekdays: Iterable[int] | None = None,
+    part_of_day: solver.PartOfDay | None = None,
+    now: datetime | None = None,
+    spread: bool = True,
+) -> OfferPage:
+    """The best times to offer for the task, never taking capacity that more urgent open tasks
+    need to meet their deadlines. With `spread` off every acceptable time is listed."""
+    now = now or timezone.now()
+    clinic = task.clinic
+    today = now.astimezone(clinic.tz).date()
+    others = list(_other_open_tasks(task, today))
+    tasks = [task, *others]
+    horizon = now + timedelta(days=task.appointment_type.booking_horizon_days)
+    last_day = min(max(t.latest_date for t in tasks), horizon.astimezone(clinic.tz).date())
+    types = _types_of(tasks)
+    builder = InstanceBuilder(clinic, _span_until(clinic, now, last_day), types)
+    times = builder.patient_times(t.patient_id for t in tasks)
+    own = builder.task(task, times[task.patient_id], now=now, not_after=horizon)
+    if own is None:
+        return OfferPage([], False, WINDOW_PASSED, _("The period for choosing a time is over."))
+    other_tasks = [builder.task(t, times[t.patient_id], now=now) for t in others]
+    instance = solver.Instance(
+        resources=builder.resources(),
+        appointment_types=tuple(solver_type(t) for t in types),
+        tasks=(own, *(t for t in other_tasks if t is not None)),
+        time=builder.clock.time_model(),
+    )
+    result = solver.offers(
+        instance,
+        own.id,
+        k=count,
+        offset=offset,
+        weekdays=weekdays,
+        part_of_day=part_of_day,
+        now=builder.clock.minute(now),
+        max_per_day=2 if spread else 10_000,
+        min_gap_minutes=90 if spread else 0,
+    )
+    offers = [
+        TimeOffer(
+            starts_at=builder.clock.moment(o.start),
+            ends_at=builder.clock.moment(o.end),
+            deadline_met=o.deadline_met,
+            fits_availability=o.fits_availability,
+            resource_ids=tuple(int(r) for r in o.resource_ids),
+        )
+        for o in result.offers
+    ]
+    reason = result.reason
+    return OfferPage(
+        offers,
+        result.has_more,
+        reason.reason.value if reason else "",
+        reason.detail if reason else "",
+    )
+
+
+def _offer_at(task: BookingTask, starts_at: datetime, now: datetime) -> TimeOffer | None:
+    """The acceptable time at `starts_at` (with the resources to use), if it is one."""
+    page = booking_task_offers(
+        task,
+        count=10_000,
+        weekdays=[starts_at.astimezone(task.clinic.tz).weekday()],
+        now=now,
+        spread=False,
+    )
+    return next((o for o in page.offers if o.starts_at == starts_at), None)
+
+
+def booking_task_choose(
+    task: BookingTask, *, starts_at: datetime, actor: Actor, now: datetime | None = None
+) -> Appointment:
+    """The patient (or staff for them) picks a time: an open task gets its appointment, a task
+    for a moved appointment moves it again to the chosen time."""
+    now = now or timezone.now()
+    if task.status not in CHOOSABLE_TASK_STATUSES:
+        raise TaskNotChoosable
+    day = starts_at.astimezone(task.clinic.tz).date()
+    if not task.earliest_date <= day <= task.latest_date:
+        raise OutsideTaskWindow
+    offer = _offer_at(task, starts_at, now)
+    if offer is None:
+        raise SlotUnavailable
+    with transaction.atomic():
+        locked = BookingTask.objects.select_for_update().get(pk=task.pk)
+        if locked.status not in CHOOSABLE_TASK_STATUSES:
+            raise TaskNotChoosable
+        if locked.appointment is None:
+            appointment = appointment_book(
+                patient=locked.patient,
+                appointment_type=locked.appointment_type,
+                starts_at=starts_at,
+                actor=actor,
+                now=now,
+                resource_ids=offer.resource_ids,
+            )
+        else:
+            appointment = appointment_reschedule(
+                appointment=locked.appointment,
+                starts_at=starts_at,
+                actor=actor,
+                now=now,
+                resource_ids=offer.resource_ids,
+                counts_as_change=False,
+            )
+        locked.status = BookingTaskStatus.CHOSEN
+        locked.appointment = appointment
+        locked.save(update_fields=["status", "appointment", "updated_at"])
+        return appointment
+
+
+def booking_task_accept(task: BookingTask) -> BookingTask:
+    """The patient keeps the new time the clinic's re-plan gave them."""
+    with transaction.atomic():
+        locked = BookingTask.objects.select_for_update().get(pk=task.pk)
+        if locked.status != BookingTaskStatus.MOVED:
+            raise TaskNotMoved
+        locked.status = BookingTaskStatus.CHOSEN
+        locked.save(update_fields=["status", "updated_at"])
+        return locked
+
+
+# --- Batch plans -----------------------------------------------------------------------------
+
+
+def overdue_tasks(clinic: Clinic, today: date) -> QuerySet[BookingTask]:
+    return BookingTask.objects.filter(
+        clinic=clinic, status=BookingTaskStatus.OPEN, respond_by__lt=today
+    )
+
+
+def propose_batch(
+    clinic: Clinic,
+    *,
+    task_ids: Sequence[int] | None = None,
+    overdue_only: bool = False,
+    now: datetime | None = None,
+    created_by: User | None = None,
+) -> PlanProposal:
+    """A time for every chosen open task of the clinic (all open ones by default)."""
+    now = now or timezone.now()
+    today = now.astimezone(clinic.tz).date()
+    tasks_qs = BookingTask.objects.filter(clinic=clinic, status=BookingTaskStatus.OPEN)
+    if overdue_only:
+        tasks_qs = tasks_qs.filter(respond_by__lt=today)
+    if task_ids is not None:
+        tasks_qs = tasks_qs.filter(pk__in=task_ids)
+    tasks = list(tasks_qs)
+    if not tasks:
+        raise NothingToPlan
+    types = _types_of(tasks)
+    builder = InstanceBuilder(
+        clinic, _span_until(clinic, now, max(t.latest_date for t in tasks)), types
+    )
+    times = builder.patient_times(t.patient_id for t in tasks)
+    solver_tasks = {t.pk: builder.task(t, times[t.patient_id], now=now) for t in tasks}
+    instance = solver.Instance(
+        resources=builder.resources(),
+        appointment_types=tuple(solver_type(t) for t in types),
+        tasks=tuple(st for st in solver_tasks.values() if st is not None),
+        time=builder.clock.time_model(),
+    )
+    result = solver.plan_batch(
+        instance,
+        now=builder.clock.minute(now),
+        grid_minutes=optimisation_grid(types),
+        params=_solve_params(settings.PLANNING_BATCH_TIME_LIMIT_S),
+    )
+    assignments = result.by_id()
+    reasons = result.reasons()
+    items = []
+    for task in tasks:
+        item = PlanItem(patient_id=task.patient_id, booking_task=task)
+        key = str(task.pk)
+        if key in assignments:
+            _place(item, builder, assignments[key].start, assignments[key].end)
+            item.resource_ids = [int(r) for r in assignments[key].resource_ids]
+            item.deadline_met = assignments[key].deadline_met
+        elif solver_tasks[task.pk] is None:
+            item.unplaced_reason = WINDOW_PASSED
+            item.unplaced_detail = "The task's last day has passed."
+        else:
+            item.unplaced_reason = reasons[key].reason.value
+            item.unplaced_detail = reasons[key].detail[:500]
+        items.append(item)
+    return _save_proposal(clinic, PlanKind.BATCH, result.stats, items, created_by=created_by)
+
+
+def _place(item: PlanItem, builder: InstanceBuilder, start: int, end: int) -> None:
+    item.starts_at = builder.clock.moment(start)
+    item.ends_at = builder.clock.moment(end)
+
+
+def _save_proposal(
+    clinic: Clinic,
+    kind: PlanKind,
+    stats: solver.SolveStats,
+    items: list[PlanItem],
+    *,
+    created_by: User | None,
+    absence: Absence | None = None,
+) -> PlanProposal:
+    with transaction.atomic():
+        proposal = PlanProposal.objects.create(
+            clinic=clinic,
+            kind=kind,
+            absence=absence,
+            solver_status=stats.status.value,
+            objective=stats.objective,
+            best_bound=stats.best_bound,
+            wall_time_s=stats.wall_time_s,
+            created_by=created_by,
+        )
+        for item in items:
+            item.proposal = proposal
+        PlanItem.objects.bulk_create(items)
+        return proposal
+
+
+# --- Re-plans --------------------------------------------------------------------------------
+
+
+def appointments_hit_by(absence: Absence, now: datetime) -> QuerySet[Appointment]:
+    """Changeable, future appointments holding the absent resource during the absence."""
+    return (
+        Appointment.objects.filter(
+            allocations__resource_id=absence.resource_id,
+            allocations__starts_at__lt=absence.ends_at,
+            allocations__ends_at__gt=absence.starts_at,
+            status__in=CHANGEABLE_STATUSES,
+            starts_at__gt=now,
+        )
+        .distinct()
+        .prefetch_related("allocations")
+    )
+
+
+def _origins(appointments: Sequence[Appointment]) -> dict[int, BookingTask]:
+    """The latest booking task behind each appointment (its deadline and priority count)."""
+    tasks = BookingTask.objects.filter(appointment__in=appointments).order_by("pk")
+    return {t.appointment_id: t for t in tasks if t.appointment_id is not None}
+
+
+def propose_replan(
+    absence: Absence, *, now: datetime | None = None, created_by: User | None = None
+) -> PlanProposal:
+    """New times for the appointments the absence hits; every other appointment stays."""
+    now = now or timezone.now()
+    clinic = absence.resource.clinic
+    affected = list(appointments_hit_by(absence, now))
+    if not affected:
+        raise NothingToPlan
+    types = _types_of(affected)
+    last_day = max(a.starts_at for a in affected).astimezone(clinic.tz).date()
+    span = _span_until(clinic, now, last_day + timedelta(days=REPLAN_REACH_DAYS))
+    builder = InstanceBuilder(clinic, span, types, movable=affected)
+    times = builder.patient_times(a.patient_id for a in affected)
+    origins = _origins(affected)
+    resources = builder.resources()
+    known = {r.id for r in resources}
+    appointments = tuple(
+        builder.appointment(
+            a, times[a.patient_id], fixed=False, origin=origins.get(a.pk), known=known
+        )
+        for a in affected
+    )
+    instance = solver.Instance(
+        resources=resources,
+        appointment_types=tuple(solver_type(t) for t in types),
+        appointments=appointments,
+        time=builder.clock.time_model(),
+    )
+    hit = builder.clock.span(Interval(absence.starts_at, absence.ends_at))
+    absences = [solver.Absence(str(absence.resource_id), *hit)] if hit else []
+    notice = timedelta(hours=settings.PLANNING_REPLAN_NOTICE_HOURS)
+    result = solver.replan(
+        instance,
+        absences,
+        window=(builder.clock.minute(now + notice), builder.clock.minute(span.end)),
+        now=builder.clock.minute(now + notice),
+        grid_minutes=optimisation_grid(types),
+        params=_solve_params(settings.PLANNING_REPLAN_TIME_LIMIT_S),
+    )
+    return _save_proposal(
+        clinic,
+        PlanKind.REPLAN,
+        result.stats,
+        _replan_items(affected, builder, result),
+        created_by=created_by,
+        absence=absence,
+    )
+
+
+def _replan_items(
+    affected: Sequence[Appointment], builder: InstanceBuilder, result: solver.ReplanResult
+) -> list[PlanItem]:
+    moves = result.by_id()
+    reasons = {u.item_id: u for u in result.unplaced}
+    items = []
+    for appointment in affected:
+        key = str(appointment.pk)
+        item = PlanItem(
+            patient_id=appointment.patient_id,
+            appointment=appointment,
+            old_starts_at=appointment.starts_at,
+            old_resource_ids=sorted(a.resource_id for a in appointment.allocations.all()),
+        )
+        if key in moves:
+            move = moves[key]
+            duration = appointment.appointment_type.duration_minutes
+            _place(item, builder, move.new_start, move.new_start + duration)
+            item.resource_ids = [int(r) for r in move.new_resource_ids]
+            item.deadline_met = move.deadline_met
+            item.days_moved = move.days_moved
+        else:
+            unplaced = reasons.get(key)
+            item.unplaced_reason = unplaced.reason.value if unplaced else "not_planned"
+            item.unplaced_detail = unplaced.detail[:500] if unplaced else ""
+        items.append(item)
+    return items
+
+
+# --- Applying and discarding -----------------------------------------------------------------
+
+
+def apply_proposal(
+    proposal: PlanProposal, *, actor: Actor, now: datetime | None = None
+) -> PlanProposal:
+    """Carry out every placed item of the proposal, all or nothing.
+
+    If anything it relied on changed since it was made, nothing changes and PlanOutOfDate
+    says so.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = PlanProposal.objects.select_for_update().get(pk=proposal.pk)
+        if locked.status != PlanStatus.PROPOSED:
+            raise PlanNotProposed
+        placed = list(
+            locked.items.filter(starts_at__isnull=False).select_related(
+                "booking_task", "appointment"
+            )
+        )
+        try:
+            with transaction.atomic():
+                if locked.kind == PlanKind.BATCH:
+                    _apply_batch(placed, actor, now)
+                else:
+                    _apply_replan(placed, actor, now)
+        except BookingError as exc:
+            raise PlanOutOfDate from exc
+        locked.status = PlanStatus.APPLIED
+        locked.decided_by = actor.user
+        locked.decided_at = now
+        locked.save(update_fields=["status", "decided_by", "decided_at"])
+        return locked
+
+
+def _apply_batch(items: Sequence[PlanItem], actor: Actor, now: datetime) -> None:
+    for item in items:
+        if item.booking_task_id is None or item.starts_at is None:
+            continue
+        task = BookingTask.objects.select_for_update().get(pk=item.booking_task_id)
+        if task.status != BookingTaskStatus.OPEN:
+            raise TaskNotChoosable
+        task.appointment = appointment_book(
+            patient=task.patient,
+            appointment_type=task.appointment_type,
+            starts_at=item.starts_at,
+            actor=actor,
+            cause=EventCause.CLINIC_BOOKING,
+            now=now,
+            resource_ids=item.resource_ids,
+        )
+        task.status = BookingTaskStatus.ASSIGNED
+        task.save(update_fields=["status", "appointment", "updated_at"])
+
+
+def _apply_replan(items: Sequence[PlanItem], actor: Actor, now: datetime) -> None:
+    moved = appointments_move(
+        [
+            PlannedMove(
+                appointment_id=item.appointment_id,
+                expected_starts_at=item.old_starts_at,
+                starts_at=item.starts_at,
+                resource_ids=item.resource_ids,
+            )
+            for item in items
+            if item.appointment_id is not None
+            and item.old_starts_at is not None
+            and item.starts_at is not None
+        ],
+        actor=actor,
+        cause=EventCause.CLINIC_REPLANNING,
+        now=now,
+    )
+    origins = _origins(moved)
+    for appointment in moved:
+        _offer_alternatives(appointment, origins.get(appointment.pk), actor, now)
+
+
+def _offer_alternatives(
+    appointment: Appointment, origin: BookingTask | None, actor: Actor, now: datetime
+) -> BookingTask:
+    """The moved patient may accept the new time or choose another one (a booking task)."""
+    tz = appointment.clinic.tz
+    today = now.astimezone(tz).date()
+    new_day = appointment.starts_at.astimezone(tz).date()
+    latest = max(
+        new_day + timedelta(days=REPLAN_REACH_DAYS), origin.latest_date if origin else today
+    )
+    cutoff = appointment.starts_at - timedelta(
+        hours=appointment.appointment_type.change_cutoff_hours
+    )
+    BookingTask.objects.filter(appointment=appointment, status=BookingTaskStatus.MOVED).update(
+        status=BookingTaskStatus.CANCELLED
+    )
+    return BookingTask.objects.create(
+        clinic=appointment.clinic,
+        patient=appointment.patient,
+        referral=origin.referral if origin else None,
+        appointment_type=appointment.appointment_type,
+        earliest_date=today,
+        latest_date=latest,
+        deadline=origin.deadline if origin else latest,
+        respond_by=min(max(cutoff.astimezone(tz).date(), today), latest),
+        priority=origin.priority if origin else ReferralPriority.NORMAL,
+        status=BookingTaskStatus.MOVED,
+        appointment=appointment,
+        created_by=actor.user,
+    )
+
+
+def discard_proposal(proposal: PlanProposal, *, user: User | None) -> PlanProposal:
+    with transaction.atomic():
+        locked = PlanProposal.objects.select_for_update().get(pk=proposal.pk)
+        if locked.status != PlanStatus.PROPOSED:
+            raise PlanNotProposed
+        locked.status = PlanStatus.DISCARDED
+        locked.decided_by = user
+        locked.decided_at = timezone.now()
+        locked.save(update_fields=["status", "decided_by", "decided_at"])
+        return locked
+
+
+def plan_overdue_tasks(clinic: Clinic, *, now: datetime | None = None) -> PlanProposal | None:
+    """The clinic assigns times to tasks whose due date passed without a choice."""
+    now = now or timezone.now()
+    for _attempt in range(2):
+        try:
+            proposal = propose_batch(clinic, overdue_only=True, now=now)
+        except NothingToPlan:
+            return None
+        try:
+            return apply_proposal(proposal, actor=SYSTEM, now=now)
+        except PlanOutOfDate:
+            discard_proposal(proposal, user=None)
+    return None

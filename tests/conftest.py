@@ -35,12 +35,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if missing:
             raise pytest.UsageError(f"REQUIRE_REAL_SERVICES=1 but missing: {', '.join(missing)}")
         return
+    absent: set[str] = set()
     if connection.vendor != "postgresql":
-        selected = [item for item in items if "postgres" not in item.keywords]
-        deselected = [item for item in items if "postgres" in item.keywords]
-        if deselected:
-            config.hook.pytest_deselected(items=deselected)
-            items[:] = selected
+        absent.add("postgres")
+    if not os.environ.get("REDIS_URL"):
+        absent.add("redis")
+    selected = [item for item in items if not absent & set(item.keywords)]
+    deselected = [item for item in items if absent & set(item.keywords)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+@pytest.fixture(autouse=True)
+def celery_in_process(request: pytest.FixtureRequest):
+    """Tasks run in the test's own process, except in tests marked `redis`, which send them to a
+    real worker through Redis."""
+    from config.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = "redis" not in request.keywords
+    yield
+    app.conf.task_always_eager = eager
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ import pytest
 from booking.errors import SlotUnavailable
 from booking.models import Absence, ActorKind, AppointmentEvent, EventCause, EventKind, ResourceKind
 from booking.services import SYSTEM, Actor, appointment_reschedule
+from config.celery import app
 from patients.models import ReferralPriority
 from planning import services
 from planning.errors import (
@@ -400,3 +401,9 @@ def test_an_absence_that_hits_nothing_gives_no_plan(doctor_a):
     assert propose_replan_for_absence.delay(absence.pk).get() is None
     with pytest.raises(NothingToPlan):
         services.propose_replan(absence)
+
+
+def test_beat_schedules_only_registered_jobs():
+    app.loader.import_default_modules()
+    for entry in app.conf.beat_schedule.values():
+        assert entry["task"] in app.tasks

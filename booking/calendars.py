@@ -3,11 +3,19 @@
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
+from functools import cache, partial
 from zoneinfo import ZoneInfo
 
 from django.db import connection
 
-from booking.models import Absence, Allocation, AppointmentType, Resource, WorkingHours
+from booking.models import (
+    ALLOCATION_MAX_LENGTH,
+    Absence,
+    Allocation,
+    AppointmentType,
+    Resource,
+    WorkingHours,
+)
 from planning.core.calendar import WeeklyRule, expand_rules
 from planning.core.intervals import Interval
 from planning.core.slots import Requirement, ResourceCalendar, SlotQuery
@@ -44,6 +52,9 @@ def _candidate_resources(clinic_id: int, requirements: Iterable[Requirement]) ->
 
 # Busy time of each resource, merged, as epoch seconds. PostgreSQL does the merging (range_agg)
 # and sends floats: Django's own timestamptz loader is pure Python and costs more than the search.
+# Allocations are found through the btree on (resource_id, starts_at): no allocation is longer than
+# ALLOCATION_MAX_LENGTH (a check constraint), so starts_at is bounded from both sides. The range
+# overlap alone makes the planner scan each resource's whole history.
 _PG_BUSY_SQL = """
 SELECT resource_id, extract(epoch FROM lower(busy))::float8, extract(epoch FROM upper(busy))::float8
 FROM (
@@ -51,7 +62,7 @@ FROM (
     FROM (
         SELECT resource_id, starts_at, ends_at FROM booking_allocation
         WHERE resource_id = ANY(%(ids)s)
-          AND tstzrange(starts_at, ends_at, '[)') && tstzrange(%(start)s, %(end)s, '[)')
+          AND starts_at >= %(earliest)s AND starts_at < %(end)s AND ends_at > %(start)s
         UNION ALL
         SELECT resource_id, starts_at, ends_at FROM booking_absence
         WHERE resource_id = ANY(%(ids)s) AND starts_at < %(end)s AND ends_at > %(start)s
@@ -61,30 +72,38 @@ FROM (
 """
 
 
-def _busy_rows_postgres(ids: list[int], span: Interval) -> Iterable[tuple[int, datetime, datetime]]:
+def _busy_postgres(ids: list[int], span: Interval) -> dict[int, list[Interval]]:
+    earliest = span.start - ALLOCATION_MAX_LENGTH
     with connection.cursor() as cursor:
-        cursor.execute(_PG_BUSY_SQL, {"ids": ids, "start": span.start, "end": span.end})
-        for resource_id, start, end in cursor.fetchall():
-            yield resource_id, datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
+        cursor.execute(
+            _PG_BUSY_SQL, {"ids": ids, "start": span.start, "end": span.end, "earliest": earliest}
+        )
+        rows = cursor.fetchall()
+    # Appointments start and end on a few grid times, so most instants recur across resources.
+    moment = cache(partial(datetime.fromtimestamp, tz=UTC))
+    by_resource: dict[int, list[Interval]] = defaultdict(list)
+    for resource_id, start, end in rows:
+        by_resource[resource_id].append(Interval(moment(start), moment(end)))
+    return by_resource
 
 
-def _busy_rows_portable(ids: list[int], span: Interval) -> Iterable[tuple[int, datetime, datetime]]:
+def _busy_portable(ids: list[int], span: Interval) -> dict[int, list[Interval]]:
     overlapping = {"resource_id__in": ids, "starts_at__lt": span.end, "ends_at__gt": span.start}
-    yield from Absence.objects.filter(**overlapping).values_list(
-        "resource_id", "starts_at", "ends_at"
-    )
-    yield from Allocation.objects.filter(**overlapping).values_list(
-        "resource_id", "starts_at", "ends_at"
-    )
+    by_resource: dict[int, list[Interval]] = defaultdict(list)
+    for model in (Absence, Allocation):
+        rows = model.objects.filter(**overlapping).values_list(
+            "resource_id", "starts_at", "ends_at"
+        )
+        for resource_id, start, end in rows:
+            by_resource[resource_id].append(Interval(start, end))
+    return by_resource
 
 
 def busy_by_resource(ids: list[int], span: Interval) -> dict[int, list[Interval]]:
     """Absences and allocations of these resources overlapping the span."""
-    rows = _busy_rows_postgres if connection.vendor == "postgresql" else _busy_rows_portable
-    by_resource: dict[int, list[Interval]] = defaultdict(list)
-    for resource_id, start, end in rows(ids, span):
-        by_resource[resource_id].append(Interval(start, end))
-    return by_resource
+    if connection.vendor == "postgresql":
+        return _busy_postgres(ids, span)
+    return _busy_portable(ids, span)
 
 
 def _rules_by_resource(resource_ids: list[int], span: Interval) -> dict[int, list[WeeklyRule]]:

@@ -9,7 +9,11 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from booking.constraints import PostgresOnlyExclusionConstraint, TsTzRange
+from booking.constraints import (
+    PostgresOnlyCheckConstraint,
+    PostgresOnlyExclusionConstraint,
+    TsTzRange,
+)
 from patients.models import Patient
 
 
@@ -297,6 +301,9 @@ HOLDING_STATUSES = (
 )
 # The patient may change or cancel these themselves (within the type's rules).
 CHANGEABLE_STATUSES = (AppointmentStatus.PENDING, AppointmentStatus.BOOKED)
+# No allocation is longer (the longest type with both buffers is 18 hours), so a read of the
+# allocations overlapping a span can bound starts_at from below and use the btree index.
+ALLOCATION_MAX_LENGTH = timedelta(days=1)
 
 
 class Appointment(models.Model):
@@ -361,6 +368,10 @@ class Allocation(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="allocation_end_after_start"
+            ),
+            PostgresOnlyCheckConstraint(
+                condition=Q(ends_at__lte=F("starts_at") + ALLOCATION_MAX_LENGTH),
+                name="allocation_at_most_max_length",
             ),
             models.UniqueConstraint(
                 fields=["appointment", "resource"], name="resource_once_per_appointment"

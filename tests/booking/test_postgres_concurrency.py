@@ -475,3 +475,19 @@ def test_history_rows_cannot_be_updated_or_deleted_with_raw_sql(control_type, pa
         appointment=appointment, starts_at=SLOT + timedelta(hours=1), actor=SYSTEM, now=NOW
     )
     assert AppointmentEvent.objects.filter(appointment=appointment).count() == 2
+
+
+def test_raw_allocation_longer_than_a_day_is_rejected(clinic, control_type, patient):
+    """Reads of busy time bound starts_at by this (booking.calendars)."""
+    booked = appointment_book(
+        patient=patient, appointment_type=control_type, starts_at=SLOT, actor=SYSTEM, now=NOW
+    )
+    later = SLOT + timedelta(days=2)
+    other_clinician = factories.weekday_resource(clinic, ResourceKind.CLINICIAN)
+
+    with pytest.raises(IntegrityError) as exc:
+        insert_allocation(
+            booked.pk, other_clinician.pk, later, later + timedelta(hours=24, seconds=1)
+        )
+    assert constraint_of(exc) == "allocation_at_most_max_length"
+    insert_allocation(booked.pk, other_clinician.pk, later, later + timedelta(hours=24))

@@ -163,3 +163,17 @@ def test_it_books_across_the_change_to_summer_time_and_easter():
         assert local.minute % appointment.appointment_type.grid_minutes == 0
         assert 8 <= local.hour < 16
         assert not is_holiday(local.date())
+
+
+def test_it_creates_an_open_and_an_overdue_booking_task():
+    from planning.models import BookingTask, BookingTaskStatus
+
+    with time_machine.travel(datetime(2027, 1, 4, 8, 0, tzinfo=UTC), tick=False):
+        out = load_demo_data()
+        today = timezone.localdate()
+        tasks = {t.patient.given_name: t for t in BookingTask.objects.select_related("patient")}
+    assert set(tasks) == {"Emil", "Nils"}
+    assert all(t.status == BookingTaskStatus.OPEN for t in tasks.values())
+    assert tasks["Emil"].respond_by > today > tasks["Nils"].respond_by
+    assert tasks["Emil"].referral is not None
+    assert "2 booking tasks" in out

@@ -52,6 +52,8 @@ from patients.models import (
     ReferralStatus,
     UnavailablePeriod,
 )
+from planning.models import BookingTask
+from planning.services import booking_task_create
 
 DEMO_CLINIC = "Medisinsk poliklinikk"
 DEMO_ADDRESS = "Sentralsjukehuset, 5. etasje"
@@ -231,7 +233,7 @@ PATIENTS = (
 )
 PATIENT_HINTS = {
     "kari": "has a colonoscopy with preparations (1/3 done); acts for her son Emil (10) "
-    "with a parent proxy: book his first consultation",
+    "with a parent proxy: choose a time for his first consultation (a booking task)",
     "ola": "can only come Tuesday and Thursday mornings; change his first consultation",
     "per": "nynorsk; on holiday in two to three weeks; cancel or move his control",
     "anne": "has a video control; acts for her father Arne (85) with a power of attorney",
@@ -322,6 +324,7 @@ class Command(BaseCommand):
         for spec in BOOKINGS:
             appointments.append(self._book(spec, patients, types, booked=appointments))
         self._tick_off_first_preparation(appointments[0], patients["kari"])
+        tasks = self._create_booking_tasks(patients, types)
         resource_count = Resource.objects.filter(clinic=clinic).count()
         self.stdout.write(
             self.style.SUCCESS(
@@ -331,6 +334,13 @@ class Command(BaseCommand):
         )
         for appointment in sorted(appointments, key=lambda a: a.starts_at):
             self._print_appointment(appointment)
+        self.stdout.write(f"{len(tasks)} booking tasks:")
+        for task in tasks:
+            self.stdout.write(
+                f"  {task.appointment_type.name:<25} {task.patient.full_name:<14} "
+                f"choose by {task.respond_by:%d.%m.%Y}, between {task.earliest_date:%d.%m} "
+                f"and {task.latest_date:%d.%m.%Y}"
+            )
 
     def _print_appointment(self, appointment: Appointment) -> None:
         local = timezone.localtime(appointment.starts_at, self.tz)
@@ -566,6 +576,30 @@ class Command(BaseCommand):
                 priority=spec.priority,
                 status=spec.status,
             )
+
+    def _create_booking_tasks(
+        self, patients: dict[str, Patient], types: dict[str, AppointmentType]
+    ) -> list[BookingTask]:
+        """Emil's first consultation waits for his mother's choice; Nils did not choose his
+        control in time, so the clinic's batch plan (or the hourly job) assigns one."""
+        emil = patients["emil"]
+        return [
+            booking_task_create(
+                patient=emil,
+                appointment_type=types[FIRST_CONSULTATION],
+                referral=emil.referrals.get(),
+                earliest_date=self.today + timedelta(days=3),
+                latest_date=self.today + timedelta(days=42),
+                respond_by=self.today + timedelta(days=10),
+            ),
+            booking_task_create(
+                patient=patients["nils"],
+                appointment_type=types[FOLLOW_UP],
+                earliest_date=self.today + timedelta(days=7),
+                latest_date=self.today + timedelta(days=35),
+                respond_by=self.today - timedelta(days=1),
+            ),
+        ]
 
     def _book(
         self,

@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from booking.errors import BookingError, SlotUnavailable
+from booking.errors import AppointmentNotChangeable, BookingError, SlotUnavailable
 from booking.models import (
     CHANGEABLE_STATUSES,
     Absence,
@@ -30,6 +30,7 @@ from booking.services import (
     Actor,
     PlannedMove,
     appointment_book,
+    appointment_cancel,
     appointment_reschedule,
     appointments_move,
 )
@@ -61,6 +62,8 @@ MAX_PROTECTED_TASKS = 2000
 MAX_HORIZON_DAYS = 366
 # A re-plan looks for new times up to this long after the last affected appointment.
 REPLAN_REACH_DAYS = 14
+# A patient whose appointment a re-plan had to cancel is asked to choose within this many days.
+UNPLACED_ANSWER_DAYS = 7
 WINDOW_PASSED = "window_passed"
 
 
@@ -498,7 +501,8 @@ def _replan_items(
 def apply_proposal(
     proposal: PlanProposal, *, actor: Actor, now: datetime | None = None
 ) -> PlanProposal:
-    """Carry out every placed item of the proposal, all or nothing.
+    """Carry out the proposal, all or nothing: book or move every placed item; in a re-plan,
+    cancel the appointments no time was found for and ask those patients to choose a new one.
 
     If anything it relied on changed since it was made, nothing changes and PlanOutOfDate
     says so.
@@ -508,17 +512,13 @@ def apply_proposal(
         locked = PlanProposal.objects.select_for_update().get(pk=proposal.pk)
         if locked.status != PlanStatus.PROPOSED:
             raise PlanNotProposed
-        placed = list(
-            locked.items.filter(starts_at__isnull=False).select_related(
-                "booking_task", "appointment"
-            )
-        )
+        items = list(locked.items.select_related("booking_task", "appointment"))
         try:
             with transaction.atomic():
                 if locked.kind == PlanKind.BATCH:
-                    _apply_batch(placed, actor, now)
+                    _apply_batch(items, actor, now)
                 else:
-                    _apply_replan(placed, actor, now)
+                    _apply_replan(items, actor, now)
         except BookingError as exc:
             raise PlanOutOfDate from exc
         locked.status = PlanStatus.APPLIED
@@ -549,32 +549,49 @@ def _apply_batch(items: Sequence[PlanItem], actor: Actor, now: datetime) -> None
 
 
 def _apply_replan(items: Sequence[PlanItem], actor: Actor, now: datetime) -> None:
-    moved = appointments_move(
-        [
-            PlannedMove(
-                appointment_id=item.appointment_id,
-                expected_starts_at=item.old_starts_at,
-                starts_at=item.starts_at,
-                resource_ids=item.resource_ids,
-            )
-            for item in items
-            if item.appointment_id is not None
-            and item.old_starts_at is not None
-            and item.starts_at is not None
-        ],
-        actor=actor,
-        cause=EventCause.CLINIC_REPLANNING,
-        now=now,
-    )
-    origins = _origins(moved)
+    moves = [
+        PlannedMove(
+            appointment_id=item.appointment_id,
+            expected_starts_at=item.old_starts_at,
+            starts_at=item.starts_at,
+            resource_ids=item.resource_ids,
+        )
+        for item in items
+        if item.appointment_id is not None
+        and item.old_starts_at is not None
+        and item.starts_at is not None
+    ]
+    moved = appointments_move(moves, actor=actor, cause=EventCause.CLINIC_REPLANNING, now=now)
+    cancelled = [
+        _cancel_unplaceable(item, actor, now)
+        for item in items
+        if item.appointment is not None and item.starts_at is None
+    ]
+    origins = _origins([*moved, *cancelled])
     for appointment in moved:
         _offer_alternatives(appointment, origins.get(appointment.pk), actor, now)
+    for appointment in cancelled:
+        _ask_for_a_new_time(appointment, origins.get(appointment.pk), actor, now)
+
+
+def _cancel_unplaceable(item: PlanItem, actor: Actor, now: datetime) -> Appointment:
+    """No time could be found for the appointment: the clinic cancels it (strykning)."""
+    appointment = item.appointment
+    if appointment is None or appointment.starts_at != item.old_starts_at:
+        raise AppointmentNotChangeable
+    return appointment_cancel(
+        appointment=appointment,
+        actor=actor,
+        cause=EventCause.CLINIC_REPLANNING,
+        reason="No new time could be found within the re-plan's reach.",
+        now=now,
+    )
 
 
 def _offer_alternatives(
     appointment: Appointment, origin: BookingTask | None, actor: Actor, now: datetime
 ) -> BookingTask:
-    """The moved patient may accept the new time or choose another one (a booking task)."""
+    """The moved patient may accept the new time or choose another one."""
     tz = appointment.clinic.tz
     today = now.astimezone(tz).date()
     new_day = appointment.starts_at.astimezone(tz).date()
@@ -587,18 +604,60 @@ def _offer_alternatives(
     BookingTask.objects.filter(appointment=appointment, status=BookingTaskStatus.MOVED).update(
         status=BookingTaskStatus.CANCELLED
     )
+    return _follow_up_task(
+        appointment,
+        origin,
+        actor,
+        earliest=today,
+        latest=latest,
+        respond_by=min(max(cutoff.astimezone(tz).date(), today), latest),
+        status=BookingTaskStatus.MOVED,
+    )
+
+
+def _ask_for_a_new_time(
+    appointment: Appointment, origin: BookingTask | None, actor: Actor, now: datetime
+) -> BookingTask:
+    """The patient whose appointment was cancelled chooses a new time further ahead; if they do
+    not, the batch plan assigns one after the due date."""
+    today = now.astimezone(appointment.clinic.tz).date()
+    old_day = appointment.starts_at.astimezone(appointment.clinic.tz).date()
+    latest = max(
+        old_day + timedelta(days=3 * REPLAN_REACH_DAYS), origin.latest_date if origin else today
+    )
+    return _follow_up_task(
+        appointment,
+        origin,
+        actor,
+        earliest=today,
+        latest=latest,
+        respond_by=min(today + timedelta(days=UNPLACED_ANSWER_DAYS), latest),
+        status=BookingTaskStatus.OPEN,
+    )
+
+
+def _follow_up_task(
+    appointment: Appointment,
+    origin: BookingTask | None,
+    actor: Actor,
+    *,
+    earliest: date,
+    latest: date,
+    respond_by: date,
+    status: BookingTaskStatus,
+) -> BookingTask:
     return BookingTask.objects.create(
         clinic=appointment.clinic,
         patient=appointment.patient,
         referral=origin.referral if origin else None,
         appointment_type=appointment.appointment_type,
-        earliest_date=today,
+        earliest_date=earliest,
         latest_date=latest,
         deadline=origin.deadline if origin else latest,
-        respond_by=min(max(cutoff.astimezone(tz).date(), today), latest),
+        respond_by=respond_by,
         priority=origin.priority if origin else ReferralPriority.NORMAL,
-        status=BookingTaskStatus.MOVED,
-        appointment=appointment,
+        status=status,
+        appointment=appointment if status == BookingTaskStatus.MOVED else None,
         created_by=actor.user,
     )
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
-from booking.calendars import working_time
+from booking.calendars import busy_by_resource, working_time
 from booking.models import (
     HOLDING_STATUSES,
     Absence,
@@ -137,6 +137,8 @@ class InstanceBuilder:
         )
 
     def _busy(self, ids: list[int]) -> dict[int, list[Interval]]:
+        if not self._movable_ids:
+            return busy_by_resource(ids, self.span)
         overlapping = Q(starts_at__lt=self.span.end, ends_at__gt=self.span.start)
         absences = Absence.objects.filter(overlapping, resource_id__in=ids)
         allocations = Allocation.objects.filter(overlapping, resource_id__in=ids).exclude(

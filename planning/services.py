@@ -164,6 +164,7 @@ def _other_open_tasks(task: BookingTask, today: date) -> QuerySet[BookingTask]:
             clinic_id=task.clinic_id, status=BookingTaskStatus.OPEN, latest_date__gte=today
         )
         .exclude(pk=task.pk)
+        .select_related("appointment_type")
         .order_by("deadline", "priority", "pk")[:MAX_PROTECTED_TASKS]
     )
 
@@ -315,7 +316,9 @@ def propose_batch(
     """A time for every chosen open task of the clinic (all open ones by default)."""
     now = now or timezone.now()
     today = now.astimezone(clinic.tz).date()
-    tasks_qs = BookingTask.objects.filter(clinic=clinic, status=BookingTaskStatus.OPEN)
+    tasks_qs = BookingTask.objects.filter(
+        clinic=clinic, status=BookingTaskStatus.OPEN
+    ).select_related("appointment_type")
     if overdue_only:
         tasks_qs = tasks_qs.filter(respond_by__lt=today)
     if task_ids is not None:

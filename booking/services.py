@@ -15,7 +15,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from booking.calendars import local_day, resource_calendars, slot_query
+from booking.calendars import calendars_around, local_day, resource_calendars, slot_query
 from booking.errors import (
     AppointmentNotChangeable,
     AppointmentTypeInactive,
@@ -160,9 +160,12 @@ def _take_resources(appointment: Appointment) -> list[int]:
         appointment_type,
         Interval(appointment.starts_at, appointment.starts_at + timedelta(minutes=1)),
     )
-    # The whole local day is read so the best-fit choice sees each resource's real free blocks.
-    calendars = resource_calendars(
-        query, appointment.clinic_id, span=local_day(appointment.starts_at, query.tz)
+    # Best fit over the whole local day, so it sees each resource's real free block.
+    calendars = calendars_around(
+        query,
+        appointment.clinic_id,
+        start=appointment.starts_at,
+        span=local_day(appointment.starts_at, query.tz),
     )
     resource_ids = assign_resources(query, calendars, appointment.starts_at)
     if resource_ids is None:

@@ -1,10 +1,20 @@
-from datetime import timedelta
+import random
+from dataclasses import replace
+from datetime import time, timedelta
 
 import pytest
 
-from booking.calendars import busy_by_resource
-from booking.models import Allocation, Appointment
+from booking.calendars import (
+    busy_by_resource,
+    calendars_around,
+    local_day,
+    resource_calendars,
+    slot_query,
+)
+from booking.models import Absence as AbsenceRow
+from booking.models import Allocation, Appointment, ResourceKind
 from planning.core.intervals import Interval, merge
+from planning.core.slots import assign_resources
 from tests import factories
 from tests.conftest import oslo
 
@@ -52,3 +62,55 @@ def test_an_allocation_of_almost_a_day_that_began_the_day_before_is_busy_time(
     busy = busy_by_resource([clinician.id], SPAN)
 
     assert merge(busy[clinician.id]) == [Interval(start, SPAN.start + timedelta(minutes=1))]
+
+
+def _random_busy_day(rng, appointment_type, resource, day):
+    """Back-to-back or spaced allocations, 07:00-17:00, and maybe an absence."""
+    t = oslo(2027, 1, day, 7, 0)
+    while t < oslo(2027, 1, day, 17, 0):
+        t += timedelta(minutes=rng.choice([0, 15, 30, 60, 90]))
+        length = timedelta(minutes=rng.choice([15, 30, 60]))
+        hold(appointment_type, resource, t, t + length)
+        t += length
+    if rng.random() < 0.3:
+        start = oslo(2027, 1, day, rng.randint(8, 14), 0)
+        AbsenceRow.objects.create(
+            resource=resource, starts_at=start, ends_at=start + timedelta(hours=1), reason="sick"
+        )
+
+
+def test_around_a_start_best_fit_chooses_as_from_the_whole_day(clinic):
+    rng = random.Random(20270106)
+    appointment_type = factories.AppointmentTypeFactory.create(
+        clinic=clinic, buffer_before_minutes=5, buffer_after_minutes=10
+    )
+    factories.requirement(appointment_type, ResourceKind.CLINICIAN)
+    factories.requirement(appointment_type, ResourceKind.ROOM)
+    resources = [
+        factories.weekday_resource(clinic, ResourceKind.CLINICIAN, start=time(8), end=time(16)),
+        factories.weekday_resource(clinic, ResourceKind.CLINICIAN, start=time(10), end=time(18)),
+        factories.weekday_resource(clinic, ResourceKind.CLINICIAN, start=time(7), end=time(12)),
+        factories.weekday_resource(clinic, ResourceKind.CLINICIAN),
+        factories.weekday_resource(clinic, ResourceKind.ROOM),
+        factories.weekday_resource(clinic, ResourceKind.ROOM, start=time(9), end=time(15)),
+        factories.weekday_resource(clinic, ResourceKind.ROOM),
+    ]
+    days = [6, 7, 8]
+    for resource in resources[1:]:
+        for day in days:
+            _random_busy_day(rng, appointment_type, resource, day)
+
+    decided_by_busy_time = 0
+    for day in days:
+        whole_day = local_day(oslo(2027, 1, day, 12, 0), clinic.tz)
+        for minutes in range(7 * 60, 18 * 60, 5):
+            start = oslo(2027, 1, day) + timedelta(minutes=minutes)
+            query = slot_query(appointment_type, Interval(start, start + timedelta(minutes=1)))
+            calendars = resource_calendars(query, clinic.id, span=whole_day)
+            around = calendars_around(query, clinic.id, start=start, span=whole_day)
+
+            chosen = assign_resources(query, calendars, start)
+            assert assign_resources(query, around, start) == chosen, start
+            working_only = [replace(c, busy=()) for c in around]
+            decided_by_busy_time += assign_resources(query, working_only, start) != chosen
+    assert decided_by_busy_time > 20  # the busy time around a start really decides the choice

@@ -320,7 +320,8 @@ def propose_batch(
         clinic=clinic, status=BookingTaskStatus.OPEN
     ).select_related("appointment_type")
     if overdue_only:
-        tasks_qs = tasks_qs.filter(respond_by__lt=today)
+        # A task whose window is over cannot be planned; it waits for a secretary instead.
+        tasks_qs = tasks_qs.filter(respond_by__lt=today, latest_date__gte=today)
     if task_ids is not None:
         tasks_qs = tasks_qs.filter(pk__in=task_ids)
     tasks = list(tasks_qs)

@@ -272,6 +272,12 @@ def test_nothing_to_plan_is_said(clinic, exam_type):
 def test_the_overdue_job_assigns_times_only_to_overdue_tasks(exam_type):
     overdue = make_task(exam_type, respond_by=date(2027, 1, 3))
     waiting = make_task(exam_type, respond_by=date(2027, 1, 11))
+    passed = make_task(
+        exam_type,
+        earliest_date=date(2026, 12, 1),
+        latest_date=date(2026, 12, 20),
+        respond_by=date(2026, 12, 10),
+    )
 
     applied = plan_overdue_booking_tasks.delay().get()
 
@@ -281,6 +287,7 @@ def test_the_overdue_job_assigns_times_only_to_overdue_tasks(exam_type):
     assert overdue.status == BookingTaskStatus.ASSIGNED
     assert waiting.status == BookingTaskStatus.OPEN
     assert plan_overdue_booking_tasks.delay().get() == []
+    assert not PlanItem.objects.filter(booking_task=passed).exists()
 
 
 # --- Re-plans --------------------------------------------------------------------------------

@@ -74,8 +74,10 @@ class _ResourceTaken(SlotUnavailable):
 
 @contextmanager
 def _constraint_errors() -> Iterator[None]:
+    """Name the constraint a write broke. No savepoint of its own: every caller is inside an
+    atomic block that the error leaves, and that block rolls back (or retries) as a whole."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             yield
     except IntegrityError as exc:
         constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "")
@@ -223,10 +225,10 @@ def _release_resources(appointment: Appointment) -> list[int]:
     return resource_ids
 
 
-def _schedule_preparations(appointment: Appointment) -> None:
+def _schedule_preparations(appointment: Appointment, *, is_new: bool = False) -> None:
     """Create the preparation tasks, or move the due dates of the ones not yet done."""
     day = timezone.localtime(appointment.starts_at, appointment.clinic.tz).date()
-    existing = {t.template_id: t for t in appointment.preparation_tasks.all()}
+    existing = {} if is_new else {t.template_id: t for t in appointment.preparation_tasks.all()}
     for template in appointment.appointment_type.preparations.all():
         due_date = day - timedelta(days=template.days_before)
         task = existing.get(template.id)
@@ -317,12 +319,12 @@ def appointment_book(
             appointment = Appointment.objects.create(
                 patient=patient,
                 appointment_type=appointment_type,
-                clinic_id=appointment_type.clinic_id,
+                clinic=appointment_type.clinic,
                 starts_at=starts_at,
                 ends_at=ends_at,
                 status=status,
             )
-        _schedule_preparations(appointment)
+        _schedule_preparations(appointment, is_new=True)
         _record(
             appointment,
             kind=EventKind.CREATED,

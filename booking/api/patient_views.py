@@ -128,7 +128,8 @@ class AppointmentListView(APIView):
         data.is_valid(raise_exception=True)
         patient = acting_for(request, data.validated_data.get("patient"))
         appointment_type = get_object_or_404(
-            AppointmentType, pk=data.validated_data["appointment_type"]
+            AppointmentType.objects.select_related("clinic"),
+            pk=data.validated_data["appointment_type"],
         )
         appointment = services.appointment_book(
             patient=patient,

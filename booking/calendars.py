@@ -1,5 +1,6 @@
 """Turn rows into the pure slot search's inputs: one calendar per resource over a window."""
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
@@ -8,7 +9,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from booking.models import (
     ALLOCATION_MAX_LENGTH,
@@ -42,17 +42,13 @@ def slot_query(appointment_type: AppointmentType, window: Interval) -> SlotQuery
     )
 
 
-def _candidate_rows(clinic_id: int, requirements: Iterable[Requirement]) -> QuerySet[Resource]:
-    kinds = {r.kind for r in requirements}
-    return Resource.objects.filter(clinic_id=clinic_id, kind__in=kinds, is_active=True)
-
-
 def _fills_one(kind: str, tags: list[str], requirements: Iterable[Requirement]) -> bool:
     return any(r.kind == kind and (r.tag is None or r.tag in tags) for r in requirements)
 
 
 def _candidate_resources(clinic_id: int, requirements: Iterable[Requirement]) -> list[Resource]:
-    resources = _candidate_rows(clinic_id, requirements)
+    kinds = {r.kind for r in requirements}
+    resources = Resource.objects.filter(clinic_id=clinic_id, kind__in=kinds, is_active=True)
     return [res for res in resources if _fills_one(res.kind, res.tags, requirements)]
 
 
@@ -181,88 +177,55 @@ def resource_calendars(
     ]
 
 
-def _overlapping(blocked: Interval) -> Q:
-    return Q(starts_at__lt=blocked.end, ends_at__gt=blocked.start)
+# The candidates with nothing overlapping the blocked time, each with the end of its busy time
+# just before it and the start of the one just after it inside the span (NULL if none). Every
+# probe is an index range scan; allocations are bounded below by ALLOCATION_MAX_LENGTH.
+_PG_FREE_SQL = """
+SELECT r.id, r.kind, r.tags::text,
+    extract(epoch FROM greatest(
+        (SELECT max(a.ends_at) FROM booking_allocation a
+         WHERE a.resource_id = r.id AND a.starts_at >= %(earliest)s AND a.starts_at < %(start)s
+           AND a.ends_at > %(span_start)s AND a.ends_at <= %(start)s),
+        (SELECT max(b.ends_at) FROM booking_absence b
+         WHERE b.resource_id = r.id AND b.ends_at > %(span_start)s AND b.ends_at <= %(start)s)
+    ))::float8,
+    extract(epoch FROM least(
+        (SELECT min(a.starts_at) FROM booking_allocation a
+         WHERE a.resource_id = r.id AND a.starts_at >= %(end)s AND a.starts_at < %(span_end)s),
+        (SELECT min(b.starts_at) FROM booking_absence b
+         WHERE b.resource_id = r.id AND b.starts_at >= %(end)s AND b.starts_at < %(span_end)s)
+    ))::float8
+FROM booking_resource r
+WHERE r.clinic_id = %(clinic_id)s AND r.kind = ANY(%(kinds)s) AND r.is_active
+  AND NOT EXISTS (
+    SELECT 1 FROM booking_allocation a
+    WHERE a.resource_id = r.id AND a.starts_at >= %(earliest_overlapping)s
+      AND a.starts_at < %(end)s AND a.ends_at > %(start)s)
+  AND NOT EXISTS (
+    SELECT 1 FROM booking_absence b
+    WHERE b.resource_id = r.id AND b.starts_at < %(end)s AND b.ends_at > %(start)s)
+"""
 
 
-def _free_candidates(
-    clinic_id: int, requirements: Iterable[Requirement], blocked: Interval, span: Interval
-) -> list[tuple[int, str, list[str], datetime | None, datetime | None]]:
-    """(id, kind, tags, busy until, busy from) of each candidate with nothing in `blocked`.
-
-    "Busy until" is the end of the last busy time before `blocked` that ends inside the span,
-    "busy from" the start of the first one after it that starts inside the span (or None).
-    """
-    allocations = Allocation.objects.filter(resource=OuterRef("pk"))
-    absences = Absence.objects.filter(resource=OuterRef("pk"))
-    # The lower bounds on starts_at let the (resource_id, starts_at) btree do the work.
-    earliest = span.start - ALLOCATION_MAX_LENGTH
-    rows = (
-        _candidate_rows(clinic_id, requirements)
-        .filter(
-            ~Exists(allocations.filter(_overlapping(blocked), starts_at__gte=earliest)),
-            ~Exists(absences.filter(_overlapping(blocked))),
-        )
-        .annotate(
-            allocation_before=_first(
-                allocations.filter(
-                    starts_at__gte=earliest, ends_at__gt=span.start, ends_at__lte=blocked.start
-                ),
-                "-ends_at",
-            ),
-            absence_before=_first(
-                absences.filter(ends_at__gt=span.start, ends_at__lte=blocked.start), "-ends_at"
-            ),
-            allocation_after=_first(
-                allocations.filter(starts_at__gte=blocked.end, starts_at__lt=span.end),
-                "starts_at",
-            ),
-            absence_after=_first(
-                absences.filter(starts_at__gte=blocked.end, starts_at__lt=span.end), "starts_at"
-            ),
-        )
-        .values_list(
-            "id",
-            "kind",
-            "tags",
-            "allocation_before",
-            "absence_before",
-            "allocation_after",
-            "absence_after",
-        )
-    )
-    return [
-        (rid, kind, tags, _latest(a, b), _earliest(c, d))
-        for rid, kind, tags, a, b, c, d in rows
-        if _fills_one(kind, tags, requirements)
-    ]
-
-
-def _first(rows: QuerySet[Any], order: str) -> Subquery:
-    field = order.lstrip("-")
-    return Subquery(rows.order_by(order).values(field)[:1])
-
-
-def _latest(*moments: datetime | None) -> datetime | None:
-    return max((m for m in moments if m is not None), default=None)
-
-
-def _earliest(*moments: datetime | None) -> datetime | None:
-    return min((m for m in moments if m is not None), default=None)
-
-
-def calendars_around(
-    query: SlotQuery, clinic_id: int, *, start: datetime, span: Interval
+def _free_calendars_postgres(
+    query: SlotQuery, clinic_id: int, blocked: Interval, span: Interval
 ) -> list[ResourceCalendar]:
-    """What `assign_resources(query, ..., start)` needs for a best-fit choice within the span.
-
-    Only the resources free at `start` are read, each with its working hours in the span and
-    the busy time just before and after: the free block around `start` comes out the same as
-    from `resource_calendars` over that span, without reading the span's every allocation.
-    """
-    blocked = query.blocked(start)
-    span = Interval(min(span.start, blocked.start), max(span.end, blocked.end))
-    free = _free_candidates(clinic_id, query.requirements, blocked, span)
+    params: dict[str, Any] = {
+        "clinic_id": clinic_id,
+        "kinds": sorted({r.kind for r in query.requirements}),
+        "start": blocked.start,
+        "end": blocked.end,
+        "earliest_overlapping": blocked.start - ALLOCATION_MAX_LENGTH,
+        "span_start": span.start,
+        "span_end": span.end,
+        "earliest": span.start - ALLOCATION_MAX_LENGTH,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_PG_FREE_SQL, params)
+        rows = [
+            (rid, kind, json.loads(tags), until, since) for rid, kind, tags, until, since in cursor
+        ]
+    free = [row for row in rows if _fills_one(row[1], row[2], query.requirements)]
     working = working_time([rid for rid, *_ in free], query.tz, span)
     return [
         ResourceCalendar(
@@ -277,11 +240,32 @@ def calendars_around(
 
 
 def _busy_around(
-    span: Interval, busy_until: datetime | None, busy_from: datetime | None
+    span: Interval, busy_until: float | None, busy_from: float | None
 ) -> tuple[Interval, ...]:
-    before = () if busy_until is None else (Interval(span.start, busy_until),)
-    after = () if busy_from is None else (Interval(busy_from, span.end),)
+    """Stand-ins for the busy time that bounds the free block around a start."""
+    before = () if busy_until is None else (Interval(span.start, _moment(busy_until)),)
+    after = () if busy_from is None else (Interval(_moment(busy_from), span.end),)
     return before + after
+
+
+def _moment(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def calendars_around(
+    query: SlotQuery, clinic_id: int, *, start: datetime, span: Interval
+) -> list[ResourceCalendar]:
+    """What `assign_resources(query, ..., start)` needs for a best-fit choice within the span.
+
+    On PostgreSQL only the resources free at `start` are read, each with its working hours in
+    the span and the busy time just before and after: the free block around `start` comes out
+    the same as from `resource_calendars` over the span, which other databases read instead.
+    """
+    blocked = query.blocked(start)
+    span = Interval(min(span.start, blocked.start), max(span.end, blocked.end))
+    if connection.vendor == "postgresql":
+        return _free_calendars_postgres(query, clinic_id, blocked, span)
+    return resource_calendars(query, clinic_id, span=span)
 
 
 def local_day(moment: datetime, tz: ZoneInfo) -> Interval:

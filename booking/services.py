@@ -45,7 +45,7 @@ from booking.models import (
 )
 from patients.models import Patient
 from planning.core.intervals import Interval
-from planning.core.slots import assign_resources
+from planning.core.slots import SlotQuery, assign_resources
 
 T = TypeVar("T")
 RACE_RETRIES = 3
@@ -155,13 +155,15 @@ def _check_patient_free(
         raise PatientBusy
 
 
-def _take_resources(appointment: Appointment) -> list[int]:
-    """Choose and hold the resources for the appointment's current time."""
-    appointment_type = appointment.appointment_type
-    query = slot_query(
-        appointment_type,
+def _query_at(appointment: Appointment) -> SlotQuery:
+    return slot_query(
+        appointment.appointment_type,
         Interval(appointment.starts_at, appointment.starts_at + timedelta(minutes=1)),
     )
+
+
+def _best_fit_resources(appointment: Appointment, query: SlotQuery) -> tuple[int, ...]:
+    """The free resources that best fit the appointment's time."""
     # Best fit over the whole local day, so it sees each resource's real free block.
     calendars = calendars_around(
         query,
@@ -172,26 +174,13 @@ def _take_resources(appointment: Appointment) -> list[int]:
     resource_ids = assign_resources(query, calendars, appointment.starts_at)
     if resource_ids is None:
         raise SlotUnavailable
-    blocked = query.blocked(appointment.starts_at)
-    with _constraint_errors():
-        Allocation.objects.bulk_create(
-            Allocation(
-                appointment=appointment,
-                resource_id=rid,
-                starts_at=blocked.start,
-                ends_at=blocked.end,
-            )
-            for rid in resource_ids
-        )
-    return list(resource_ids)
+    return resource_ids
 
 
-def _take_given_resources(appointment: Appointment, resource_ids: Sequence[int]) -> list[int]:
-    """Hold exactly these resources (a planner's choice) if they fit the type and are free."""
-    query = slot_query(
-        appointment.appointment_type,
-        Interval(appointment.starts_at, appointment.starts_at + timedelta(minutes=1)),
-    )
+def _checked_resources(
+    appointment: Appointment, query: SlotQuery, resource_ids: Sequence[int]
+) -> tuple[int, ...]:
+    """Exactly these resources (a planner's choice), if they fit the type and are free."""
     wanted = set(resource_ids)
     calendars = [
         c for c in resource_calendars(query, appointment.clinic_id) if c.resource_id in wanted
@@ -199,6 +188,17 @@ def _take_given_resources(appointment: Appointment, resource_ids: Sequence[int])
     chosen = assign_resources(query, calendars, appointment.starts_at)
     if chosen is None or set(chosen) != wanted:
         raise SlotUnavailable
+    return chosen
+
+
+def _hold(appointment: Appointment, resource_ids: Sequence[int] | None = None) -> list[int]:
+    """Hold resources for the appointment's current time: the given ones or the best fit."""
+    query = _query_at(appointment)
+    chosen = (
+        _best_fit_resources(appointment, query)
+        if resource_ids is None
+        else _checked_resources(appointment, query, resource_ids)
+    )
     blocked = query.blocked(appointment.starts_at)
     with _constraint_errors():
         Allocation.objects.bulk_create(
@@ -208,15 +208,9 @@ def _take_given_resources(appointment: Appointment, resource_ids: Sequence[int])
                 starts_at=blocked.start,
                 ends_at=blocked.end,
             )
-            for rid in sorted(wanted)
+            for rid in chosen
         )
-    return sorted(wanted)
-
-
-def _hold(appointment: Appointment, resource_ids: Sequence[int] | None) -> list[int]:
-    if resource_ids is None:
-        return _take_resources(appointment)
-    return _take_given_resources(appointment, resource_ids)
+    return sorted(chosen)
 
 
 def _release_resources(appointment: Appointment) -> list[int]:
@@ -468,7 +462,7 @@ def appointments_move(
                 cause=cause,
                 actor=actor,
                 old=olds[move.appointment_id],
-                new_resource_ids=_take_given_resources(appointment, move.resource_ids),
+                new_resource_ids=_hold(appointment, move.resource_ids),
             )
         return list(current.values())
 

@@ -42,12 +42,10 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 
 def acting_for(request: Request, patient_id: int | None) -> Patient:
     """The patient the request acts for: the user, or a proxy subject; 404 otherwise."""
-    patients = selectors.patients_for_user(request.user)
-    if patient_id is None:
-        patients = patients.filter(user=request_user(request))
+    if patient_id is None:  # the user's own record, no need to look at proxies
+        patient = Patient.objects.filter(user=request_user(request)).first()
     else:
-        patients = patients.filter(pk=patient_id)
-    patient = patients.first()
+        patient = selectors.patients_for_user(request.user).filter(pk=patient_id).first()
     if patient is None:
         raise NotFound
     return patient

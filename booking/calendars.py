@@ -52,15 +52,18 @@ def _candidate_resources(clinic_id: int, requirements: Iterable[Requirement]) ->
     return [res for res in resources if _fills_one(res.kind, res.tags, requirements)]
 
 
-# Busy time of each resource, merged, as epoch seconds. PostgreSQL does the merging (range_agg)
-# and sends floats: Django's own timestamptz loader is pure Python and costs more than the search.
+# Busy time of each resource, merged, as two arrays of epoch seconds: one row per resource, not per
+# interval. PostgreSQL does the merging (range_agg) and sends floats: Django's own timestamptz
+# loader is pure Python and costs more than the search.
 # Allocations are found through the btree on (resource_id, starts_at): no allocation is longer than
 # ALLOCATION_MAX_LENGTH (a check constraint), so starts_at is bounded from both sides. The range
 # overlap alone makes the planner scan each resource's whole history.
 _PG_BUSY_SQL = """
-SELECT resource_id, extract(epoch FROM lower(busy))::float8, extract(epoch FROM upper(busy))::float8
+SELECT resource_id,
+    ARRAY(SELECT extract(epoch FROM lower(r))::float8 FROM unnest(busy) AS r),
+    ARRAY(SELECT extract(epoch FROM upper(r))::float8 FROM unnest(busy) AS r)
 FROM (
-    SELECT resource_id, unnest(range_agg(tstzrange(starts_at, ends_at, '[)'))) AS busy
+    SELECT resource_id, range_agg(tstzrange(starts_at, ends_at, '[)')) AS busy
     FROM (
         SELECT resource_id, starts_at, ends_at FROM booking_allocation
         WHERE resource_id = ANY(%(ids)s)
@@ -83,10 +86,10 @@ def _busy_postgres(ids: list[int], span: Interval) -> dict[int, list[Interval]]:
         rows = cursor.fetchall()
     # Appointments start and end on a few grid times, so most instants recur across resources.
     moment = cache(partial(datetime.fromtimestamp, tz=UTC))
-    by_resource: dict[int, list[Interval]] = defaultdict(list)
-    for resource_id, start, end in rows:
-        by_resource[resource_id].append(Interval(moment(start), moment(end)))
-    return by_resource
+    return {
+        resource_id: list(map(Interval, map(moment, starts), map(moment, ends)))
+        for resource_id, starts, ends in rows
+    }
 
 
 def _busy_portable(ids: list[int], span: Interval) -> dict[int, list[Interval]]:

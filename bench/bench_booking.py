@@ -636,6 +636,7 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
     from django.db import connection
@@ -758,7 +759,7 @@ def main() -> None:
         f"command   : {command}",
         *machine_lines(),
         f"server    : {' '.join(['gunicorn', *GUNICORN_ARGS])} (DEBUG off, "
-        "CONN_MAX_AGE 0, Redis cache)",
+        f"CONN_MAX_AGE {settings.DATABASES['default'].get('CONN_MAX_AGE', 0)}, Redis cache)",
         "",
         f"data      : seed {SEED}; {len(dept.days)} working days from {dept.days[0]} "
         f"({WEEKS} weeks, Mon-Fri 08:00-16:00 Europe/Oslo)",

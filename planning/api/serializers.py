@@ -5,7 +5,14 @@ from rest_framework import serializers
 
 from booking.api.serializers import PatientSummarySerializer
 from planning import solver
-from planning.models import BookingTask, BookingTaskStatus, PlanItem, PlanProposal
+from planning.models import (
+    BookingTask,
+    BookingTaskStatus,
+    PlanItem,
+    PlanKind,
+    PlanProposal,
+    PlanStatus,
+)
 from planning.services import WINDOW_PASSED, OfferPage
 
 MAX_OFFERS_PER_PAGE = 50
@@ -73,6 +80,13 @@ class StaffTaskFilterSerializer(serializers.Serializer[Any]):
     clinic = serializers.IntegerField(required=False)
     patient = serializers.IntegerField(required=False)
     status = serializers.ChoiceField(choices=BookingTaskStatus.choices, required=False)
+
+
+class PlanFilterSerializer(serializers.Serializer[Any]):
+    clinic = serializers.IntegerField(required=False)
+    kind = serializers.ChoiceField(choices=PlanKind.choices, required=False)
+    status = serializers.ChoiceField(choices=PlanStatus.choices, required=False)
+    absence = serializers.IntegerField(required=False)
 
 
 class OffersQuerySerializer(serializers.Serializer[Any]):

@@ -34,6 +34,7 @@ from planning.api.serializers import (
     ChooseSerializer,
     OfferPageSerializer,
     OffersQuerySerializer,
+    PlanFilterSerializer,
     PlanProposalSerializer,
     StaffBookingTaskSerializer,
     StaffOfferPageSerializer,
@@ -242,9 +243,10 @@ def _proposals(request: Request, *, write: bool = False) -> QuerySet[PlanProposa
 class StaffPlanListView(APIView):
     permission_classes = [IsAuthenticated, IsClinicStaff]
 
-    @extend_schema(responses=PlanProposalSerializer(many=True))
+    @extend_schema(parameters=[PlanFilterSerializer], responses=PlanProposalSerializer(many=True))
     def get(self, request: Request) -> Response:
-        proposals = _proposals(request).prefetch_related("items__patient")[:50]
+        filters = validated(PlanFilterSerializer, request.query_params)
+        proposals = _proposals(request).filter(**filters).prefetch_related("items__patient")[:50]
         patients = [item.patient for p in proposals for item in p.items.all()]
         _log(request, patients, "plan list")
         return Response(PlanProposalSerializer(proposals, many=True).data)

@@ -219,7 +219,11 @@ def test_replan_preview_apply_and_the_patient_accepts(
     assert item["appointment"] == appointment.pk
     assert doctor_a.pk not in item["resource_ids"]
 
+    waiting = staff.get(f"/api/v1/staff/plans/?kind=replan&status=proposed&absence={absence.pk}")
+    assert [p["id"] for p in waiting.json()] == [preview.json()["id"]]
+    assert staff.get("/api/v1/staff/plans/?status=nonsense").status_code == 400
     staff.post(f"/api/v1/staff/plans/{preview.json()['id']}/apply/")
+    assert staff.get("/api/v1/staff/plans/?status=proposed").json() == []
 
     patient_api = client_for(patient.user)
     moved = [t for t in patient_api.get("/api/v1/booking-tasks/").json() if t["status"] == "moved"]

@@ -244,3 +244,13 @@ def test_a_clinician_may_read_plans_but_not_apply_them(clock, clinic, task):
     assert api.get(f"/api/v1/staff/plans/{proposal_id}/").status_code == 200
     assert api.post(f"/api/v1/staff/plans/{proposal_id}/apply/").status_code in (403, 404)
     assert PlanProposal.objects.get().status == PlanStatus.PROPOSED
+
+
+def test_the_schema_has_the_planning_endpoints_and_no_warnings(tmp_path):
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    schema = out.read_text()
+    for path in ("/api/v1/booking-tasks/{id}/offers/", "/api/v1/staff/plans/{id}/apply/"):
+        assert path in schema

@@ -87,10 +87,10 @@ def _busy_postgres(ids: list[int], span: Interval) -> dict[int, list[Interval]]:
         rows = cursor.fetchall()
     # Appointments start and end on a few grid times, so most instants recur across resources.
     moment = cache(partial(datetime.fromtimestamp, tz=UTC))
-    return {
-        resource_id: list(map(Interval, map(moment, starts), map(moment, ends)))
-        for resource_id, starts, ends in rows
-    }
+    by_resource: dict[int, list[Interval]] = defaultdict(list)
+    for resource_id, starts, ends in rows:
+        by_resource[resource_id] = list(map(Interval, map(moment, starts), map(moment, ends)))
+    return by_resource
 
 
 def _busy_portable(ids: list[int], span: Interval) -> dict[int, list[Interval]]:
@@ -106,7 +106,8 @@ def _busy_portable(ids: list[int], span: Interval) -> dict[int, list[Interval]]:
 
 
 def busy_by_resource(ids: list[int], span: Interval) -> dict[int, list[Interval]]:
-    """Absences and allocations of these resources overlapping the span."""
+    """Absences and allocations of these resources overlapping the span; a resource with none
+    reads as an empty list."""
     if connection.vendor == "postgresql":
         return _busy_postgres(ids, span)
     return _busy_portable(ids, span)

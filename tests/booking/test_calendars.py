@@ -1,6 +1,6 @@
 import random
 from dataclasses import replace
-from datetime import time, timedelta
+from datetime import UTC, time, timedelta
 
 import pytest
 
@@ -53,6 +53,10 @@ def test_busy_time_is_what_overlaps_the_span_merged_or_not(control_type, clinici
     assert merge(busy[room.id]) == [Interval(oslo(2027, 1, 6, 7, 0), oslo(2027, 1, 6, 9, 0))]
 
 
+def test_a_resource_with_no_busy_time_reads_as_an_empty_list(clinician):
+    assert busy_by_resource([clinician.id], SPAN)[clinician.id] == []
+
+
 def test_an_allocation_of_almost_a_day_that_began_the_day_before_is_busy_time(
     control_type, clinician
 ):
@@ -64,28 +68,54 @@ def test_an_allocation_of_almost_a_day_that_began_the_day_before_is_busy_time(
     assert merge(busy[clinician.id]) == [Interval(start, SPAN.start + timedelta(minutes=1))]
 
 
-def _random_busy_day(rng, appointment_type, resource, day):
-    """Back-to-back or spaced allocations, 07:00-17:00, and maybe an absence."""
-    t = oslo(2027, 1, day, 7, 0)
-    while t < oslo(2027, 1, day, 17, 0):
+def _random_busy_time(rng, appointment_type, resource, start, end):
+    """Back-to-back or spaced allocations from start to end, and maybe an absence."""
+    t = start.astimezone(UTC)  # elapsed time, also across a change of the clocks
+    while t < end:
         t += timedelta(minutes=rng.choice([0, 15, 30, 60, 90]))
         length = timedelta(minutes=rng.choice([15, 30, 60]))
         hold(appointment_type, resource, t, t + length)
         t += length
     if rng.random() < 0.3:
-        start = oslo(2027, 1, day, rng.randint(8, 14), 0)
+        away = start.astimezone(UTC) + timedelta(hours=rng.randint(1, 7))
         AbsenceRow.objects.create(
-            resource=resource, starts_at=start, ends_at=start + timedelta(hours=1), reason="sick"
+            resource=resource, starts_at=away, ends_at=away + timedelta(hours=1), reason="sick"
         )
 
 
-def test_around_a_start_best_fit_chooses_as_from_the_whole_day(clinic):
-    rng = random.Random(20270106)
+def _count_choices_made_by_busy_time(appointment_type, day, first, last):
+    """Assert that around every 5 minutes from first to last (instants, so both 02:30s of a
+    fall-back night) the choice equals the one from the whole day's calendars; count how often
+    it differs from a choice by working hours alone."""
+    clinic = appointment_type.clinic
+    whole_day = local_day(day, clinic.tz)
+    decided_by_busy_time = 0
+    start = first.astimezone(UTC)
+    while start < last:
+        query = slot_query(appointment_type, Interval(start, start + timedelta(minutes=1)))
+        calendars = resource_calendars(query, clinic.id, span=whole_day)
+        around = calendars_around(query, clinic.id, start=start, span=whole_day)
+
+        chosen = assign_resources(query, calendars, start)
+        assert assign_resources(query, around, start) == chosen, start
+        working_only = [replace(c, busy=()) for c in around]
+        decided_by_busy_time += assign_resources(query, working_only, start) != chosen
+        start += timedelta(minutes=5)
+    return decided_by_busy_time
+
+
+@pytest.fixture
+def buffered_type(clinic):
     appointment_type = factories.AppointmentTypeFactory.create(
         clinic=clinic, buffer_before_minutes=5, buffer_after_minutes=10
     )
     factories.requirement(appointment_type, ResourceKind.CLINICIAN)
     factories.requirement(appointment_type, ResourceKind.ROOM)
+    return appointment_type
+
+
+def test_around_a_start_best_fit_chooses_as_from_the_whole_day(clinic, buffered_type):
+    rng = random.Random(20270106)
     resources = [
         factories.weekday_resource(clinic, ResourceKind.CLINICIAN, start=time(8), end=time(16)),
         factories.weekday_resource(clinic, ResourceKind.CLINICIAN, start=time(10), end=time(18)),
@@ -98,19 +128,31 @@ def test_around_a_start_best_fit_chooses_as_from_the_whole_day(clinic):
     days = [6, 7, 8]
     for resource in resources[1:]:
         for day in days:
-            _random_busy_day(rng, appointment_type, resource, day)
+            first, last = oslo(2027, 1, day, 7), oslo(2027, 1, day, 17)
+            _random_busy_time(rng, buffered_type, resource, first, last)
 
-    decided_by_busy_time = 0
-    for day in days:
-        whole_day = local_day(oslo(2027, 1, day, 12, 0), clinic.tz)
-        for minutes in range(7 * 60, 18 * 60, 5):
-            start = oslo(2027, 1, day) + timedelta(minutes=minutes)
-            query = slot_query(appointment_type, Interval(start, start + timedelta(minutes=1)))
-            calendars = resource_calendars(query, clinic.id, span=whole_day)
-            around = calendars_around(query, clinic.id, start=start, span=whole_day)
-
-            chosen = assign_resources(query, calendars, start)
-            assert assign_resources(query, around, start) == chosen, start
-            working_only = [replace(c, busy=()) for c in around]
-            decided_by_busy_time += assign_resources(query, working_only, start) != chosen
+    decided_by_busy_time = sum(
+        _count_choices_made_by_busy_time(
+            buffered_type, oslo(2027, 1, day), oslo(2027, 1, day, 7), oslo(2027, 1, day, 18)
+        )
+        for day in days
+    )
     assert decided_by_busy_time > 20  # the busy time around a start really decides the choice
+
+
+@pytest.mark.parametrize("sunday", [oslo(2027, 3, 28), oslo(2027, 10, 31)])
+def test_around_a_start_on_the_nights_the_clocks_change(clinic, buffered_type, sunday):
+    rng = random.Random(sunday.month + 5)
+    night_shifts = [(time(0, 0), time(5, 0)), (time(0, 30), time(6, 0)), (time(1, 0), time(4, 0))]
+    for kind in [ResourceKind.CLINICIAN, ResourceKind.ROOM]:
+        for start, end in night_shifts * 2:
+            resource = factories.ResourceFactory.create(clinic=clinic, kind=kind)
+            factories.WorkingHoursFactory.create(
+                resource=resource, weekday=6, start_time=start, end_time=end
+            )
+            _random_busy_time(rng, buffered_type, resource, sunday, sunday + timedelta(hours=6))
+
+    decided_by_busy_time = _count_choices_made_by_busy_time(
+        buffered_type, sunday, sunday, sunday + timedelta(hours=7)
+    )
+    assert decided_by_busy_time > 5

@@ -44,7 +44,7 @@ from booking.models import (
     PreparationTask,
 )
 from patients.models import Patient
-from planning.core.intervals import Interval
+from planning.core.intervals import Interval, to_utc
 from planning.core.slots import SlotQuery, assign_resources
 
 T = TypeVar("T")
@@ -86,6 +86,13 @@ def _constraint_errors() -> Iterator[None]:
         if constraint == PATIENT_CONSTRAINT:
             raise PatientBusy from exc
         raise
+
+
+def _in_utc(starts_at: datetime) -> datetime:
+    """The time in UTC, so that adding a duration adds elapsed time. In Europe/Oslo wall-clock
+    arithmetic, 02:30 summer time + 30 minutes is 03:00 winter time on the night the clocks go
+    back: an hour too far."""
+    return to_utc(starts_at, "starts_at")
 
 
 def _cause_for(actor: Actor, cause: EventCause | None, clinic_default: EventCause) -> EventCause:
@@ -298,6 +305,7 @@ def appointment_book(
     """Book a new appointment. `resource_ids` (a planner's choice) are held as given, or the
     booking fails; without them the best-fitting free resources are chosen."""
     now = now or timezone.now()
+    starts_at = _in_utc(starts_at)
     check_new_time(appointment_type=appointment_type, starts_at=starts_at, actor=actor, now=now)
     cause = _cause_for(actor, cause, EventCause.CLINIC_BOOKING)
     status = (
@@ -361,6 +369,7 @@ def appointment_reschedule(
     """
     now = now or timezone.now()
     cause = _cause_for(actor, cause, EventCause.CLINIC_REPLANNING)
+    starts_at = _in_utc(starts_at)
 
     def attempt() -> Appointment:
         current = _locked(appointment)
@@ -445,8 +454,8 @@ def appointments_move(
             )
         for move in moves:
             appointment = current[move.appointment_id]
-            appointment.starts_at = move.starts_at
-            appointment.ends_at = move.starts_at + appointment.appointment_type.duration
+            appointment.starts_at = _in_utc(move.starts_at)
+            appointment.ends_at = appointment.starts_at + appointment.appointment_type.duration
             _check_patient_free(
                 appointment.patient,
                 appointment.starts_at,

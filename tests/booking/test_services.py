@@ -1,4 +1,4 @@
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -442,3 +442,35 @@ def test_the_resource_whose_free_block_fits_best_is_chosen(clinic, staff_actor):
 
     assert list(second.allocations.values_list("resource_id", flat=True)) == [busy_until_0930.id]
     assert free_all_day.id < busy_until_0930.id
+
+
+@pytest.mark.parametrize(
+    ("local_start", "utc_start"),
+    [
+        (oslo(2027, 3, 28, 9, 0), datetime(2027, 3, 28, 7, 0, tzinfo=UTC)),  # summer time
+        (oslo(2027, 10, 31, 9, 0), datetime(2027, 10, 31, 8, 0, tzinfo=UTC)),  # winter time
+        # The hour that happens twice: 02:30 summer time, then 02:30 winter time.
+        (oslo(2027, 10, 31, 2, 30), datetime(2027, 10, 31, 0, 30, tzinfo=UTC)),
+        (oslo(2027, 10, 31, 2, 30).replace(fold=1), datetime(2027, 10, 31, 1, 30, tzinfo=UTC)),
+    ],
+)
+def test_bookings_on_the_days_the_clocks_change_hold_the_local_time(
+    clinic, patient, staff_actor, local_start, utc_start
+):
+    clinician = factories.ResourceFactory.create(clinic=clinic, kind=ResourceKind.CLINICIAN)
+    factories.WorkingHoursFactory.create(
+        resource=clinician, weekday=6, start_time=time(0, 0), end_time=time(16, 0)
+    )
+    appointment_type = factories.AppointmentTypeFactory.create(clinic=clinic)
+    factories.requirement(appointment_type, ResourceKind.CLINICIAN)
+
+    appointment = book(patient, appointment_type, local_start, staff_actor)
+
+    held = appointment.allocations.get()
+    assert (held.resource_id, held.starts_at, held.ends_at) == (
+        clinician.id,
+        utc_start,
+        utc_start + timedelta(minutes=30),
+    )
+    appointment.refresh_from_db()
+    assert (appointment.starts_at, appointment.ends_at) == (held.starts_at, held.ends_at)

@@ -2,7 +2,7 @@
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, time, timedelta
 from functools import cache, partial
 from typing import Any
@@ -85,12 +85,24 @@ def _busy_postgres(ids: list[int], span: Interval) -> dict[int, list[Interval]]:
             _PG_BUSY_SQL, {"ids": ids, "start": span.start, "end": span.end, "earliest": earliest}
         )
         rows = cursor.fetchall()
-    # Appointments start and end on a few grid times, so most instants recur across resources.
-    moment = cache(partial(datetime.fromtimestamp, tz=UTC))
     by_resource: dict[int, list[Interval]] = defaultdict(list)
+    interval = _shared_intervals()
     for resource_id, starts, ends in rows:
-        by_resource[resource_id] = list(map(Interval, map(moment, starts), map(moment, ends)))
+        by_resource[resource_id] = list(map(interval, starts, ends))
     return by_resource
+
+
+def _shared_intervals() -> Callable[[float, float], Interval]:
+    """Intervals from epoch seconds, one object per distinct interval. Appointments start and
+    end on a few grid times, so many resources share their busy intervals, and a search holds
+    thousands fewer objects for the garbage collector to walk (Intervals are immutable)."""
+    moment = cache(partial(datetime.fromtimestamp, tz=UTC))
+
+    @cache
+    def interval(start: float, end: float) -> Interval:
+        return Interval(moment(start), moment(end))
+
+    return interval
 
 
 def _busy_portable(ids: list[int], span: Interval) -> dict[int, list[Interval]]:

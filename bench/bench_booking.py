@@ -27,7 +27,6 @@ import os
 import platform
 import pstats
 import random
-import secrets
 import socket
 import statistics
 import subprocess
@@ -43,11 +42,12 @@ from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench._pg import shown_url, use_bench_database  # noqa: E402
 
 SEED = 20270104
 BENCH_DB = os.environ.get("BENCH_DATABASE_NAME", "timevalg_bench")
@@ -105,60 +105,6 @@ def percentile(values: list[float], q: float) -> float:
     low = int(rank)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
-def shown_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
-
-
-def prepare_environment() -> tuple[str, dict[str, Any]]:
-    """Check DATABASE_URL is PostgreSQL, point this process at the bench database."""
-    import environ
-
-    url = os.environ.get("DATABASE_URL", "")
-    engine = environ.Env.db_url_config(url).get("ENGINE", "") if url else ""
-    if engine != "django.db.backends.postgresql":
-        sys.exit(
-            "bench_booking.py measures PostgreSQL only, and DATABASE_URL "
-            f"{'is not set' if not url else f'points at {engine or url!r}'}.\n"
-            "Run it as:\n"
-            "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/timevalg "
-            "python bench/bench_booking.py\n"
-            f"(it creates and drops its own database {BENCH_DB!r} on that server)."
-        )
-    server = environ.Env.db_url_config(url)
-    bench_url = urlunsplit(urlsplit(url)._replace(path=f"/{BENCH_DB}"))
-    os.environ.update(
-        {
-            "DATABASE_URL": bench_url,
-            "DJANGO_DEBUG": "false",  # no query log in connection.queries, like production
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
-            "DJANGO_ALLOWED_HOSTS": HOST,
-        }
-    )
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    return url, server
-
-
-def recreate_database(server: dict[str, Any]) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(
-        host=server.get("HOST") or None,
-        port=server.get("PORT") or None,
-        user=server.get("USER") or None,
-        password=server.get("PASSWORD") or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        name = sql.Identifier(BENCH_DB)
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
 
 def log(message: str) -> None:
@@ -625,13 +571,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
-    original_url, server = prepare_environment()
-    command = f"DATABASE_URL={shown_url(original_url)} python {' '.join(sys.argv)}"
-
     t_bench = time.perf_counter()
     load_at_start = os.getloadavg()
     log(f"re-creating database {BENCH_DB}")
-    recreate_database(server)
+    original_url = use_bench_database(BENCH_DB, "bench/bench_booking.py", allowed_host=HOST)
+    command = f"DATABASE_URL={shown_url(original_url)} python {' '.join(sys.argv)}"
 
     import django
 

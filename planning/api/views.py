@@ -150,7 +150,8 @@ class StaffBookingTaskListView(APIView):
         )
         patient = get_object_or_404(Patient, pk=data.pop("patient"))
         referral_id = data.pop("referral", None)
-        referral = get_object_or_404(Referral, pk=referral_id) if referral_id else None
+        referrals = Referral.objects.filter(clinic__in=writable_clinics(request))
+        referral = get_object_or_404(referrals, pk=referral_id) if referral_id else None
         task = services.booking_task_create(
             patient=patient,
             appointment_type=appointment_type,

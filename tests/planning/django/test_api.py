@@ -156,6 +156,26 @@ def test_a_secretary_creates_a_task_and_bad_dates_are_explained(
     assert backwards.json()["detail"] == ["The last day must not be before the first day."]
 
 
+def test_a_referral_of_another_clinic_is_not_found(staff, exam_type, patient):
+    elsewhere = factories.ClinicFactory.create()
+    referral = patient.referrals.create(
+        clinic=elsewhere, received_on=date(2026, 12, 1), care_deadline=date(2027, 2, 1)
+    )
+    response = staff.post(
+        "/api/v1/staff/booking-tasks/",
+        {
+            "patient": patient.pk,
+            "appointment_type": exam_type.pk,
+            "referral": referral.pk,
+            "earliest_date": "2027-01-05",
+            "latest_date": "2027-01-29",
+            "respond_by": "2027-01-11",
+        },
+        format="json",
+    )
+    assert response.status_code == 404
+
+
 def test_staff_of_another_clinic_see_nothing(clock, task, exam_type):
     outsider = factories.StaffFactory.create(role=StaffRole.SECRETARY).user
     api = client_for(outsider)

@@ -104,6 +104,8 @@ def booking_task_create(
     created_by: User | None = None,
 ) -> BookingTask:
     """A secretary asks the patient to choose a time between two dates."""
+    if not appointment_type.is_active:
+        raise ValidationError(_("This type of appointment is no longer offered."))
     if referral is not None and (
         referral.patient_id != patient.pk or referral.clinic_id != appointment_type.clinic_id
     ):

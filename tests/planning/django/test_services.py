@@ -160,6 +160,15 @@ def test_a_task_for_a_referral_takes_its_deadline_and_priority(exam_type, clinic
     assert (task.deadline, task.priority) == (date(2027, 1, 20), ReferralPriority.URGENT)
 
 
+def test_a_task_for_an_inactive_type_is_refused(exam_type):
+    from django.core.exceptions import ValidationError
+
+    exam_type.is_active = False
+    exam_type.save()
+    with pytest.raises(ValidationError):
+        make_task(exam_type)
+
+
 def test_a_referral_of_another_patient_is_refused(exam_type, clinic):
     from django.core.exceptions import ValidationError
 

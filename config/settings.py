@@ -195,6 +195,11 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# With Redis every worker shares the cache, so sessions are read from it and written through
+# to the database: one SQL statement less per request. A per-process cache would serve stale
+# sessions after a logout in another worker, so without Redis sessions stay in the database.
+if REDIS_URL:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 LOGGING = {
     "version": 1,

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from booking.calendars import calendars_around, local_day, resource_calendars, slot_query
@@ -150,6 +150,11 @@ def check_patient_may_change(*, appointment: Appointment, actor: Actor, now: dat
 def _check_patient_free(
     patient: Patient, starts_at: datetime, ends_at: datetime, *, ignore: int | None = None
 ) -> None:
+    """Refuse a time the patient already holds. On PostgreSQL the exclusion constraint
+    PATIENT_CONSTRAINT refuses it on the write itself (and `_constraint_errors` names it
+    PatientBusy), so only SQLite needs the query."""
+    if connection.vendor == "postgresql":
+        return
     overlapping = Appointment.objects.filter(
         patient=patient,
         status__in=HOLDING_STATUSES,

@@ -53,7 +53,17 @@ SEED = 20270104
 BENCH_DB = os.environ.get("BENCH_DATABASE_NAME", "timevalg_bench")
 BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 HOST, PORT = "127.0.0.1", 8123
-GUNICORN_ARGS = ["config.wsgi", "-w", "4", "--threads", "1", "-b", f"{HOST}:{PORT}"]
+GUNICORN_ARGS = [
+    "-c",
+    "config/gunicorn_conf.py",
+    "config.wsgi",
+    "-w",
+    "4",
+    "--threads",
+    "1",
+    "-b",
+    f"{HOST}:{PORT}",
+]
 WEEKS = 12
 WINDOW_DAYS = 28
 SEARCH_TARGET_MS = 100

@@ -2,7 +2,7 @@
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime, time, timedelta
 from functools import cache, partial
 from typing import Any
@@ -46,9 +46,15 @@ def _fills_one(kind: str, tags: list[str], requirements: Iterable[Requirement]) 
     return any(r.kind == kind and (r.tag is None or r.tag in tags) for r in requirements)
 
 
-def _candidate_resources(clinic_id: int, requirements: Iterable[Requirement]) -> list[Resource]:
+def candidate_resources(
+    clinic_id: int, requirements: Iterable[Requirement], *, only: Collection[int] | None = None
+) -> list[Resource]:
+    """The clinic's active resources that could fill one of the requirements (of `only`)."""
+    requirements = list(requirements)
     kinds = {r.kind for r in requirements}
     resources = Resource.objects.filter(clinic_id=clinic_id, kind__in=kinds, is_active=True)
+    if only is not None:
+        resources = resources.filter(pk__in=only)
     return [res for res in resources if _fills_one(res.kind, res.tags, requirements)]
 
 
@@ -69,6 +75,7 @@ FROM (
         SELECT resource_id, starts_at, ends_at FROM booking_allocation
         WHERE resource_id = ANY(%(ids)s)
           AND starts_at >= %(earliest)s AND starts_at < %(end)s AND ends_at > %(start)s
+          AND NOT appointment_id = ANY(%(ignoring)s)
         UNION ALL
         SELECT resource_id, starts_at, ends_at FROM booking_absence
         WHERE resource_id = ANY(%(ids)s) AND starts_at < %(end)s AND ends_at > %(start)s
@@ -78,12 +85,18 @@ FROM (
 """
 
 
-def _busy_postgres(ids: list[int], span: Interval) -> dict[int, list[Interval]]:
-    earliest = span.start - ALLOCATION_MAX_LENGTH
+def _busy_postgres(
+    ids: list[int], span: Interval, ignoring: list[int]
+) -> dict[int, list[Interval]]:
+    params: dict[str, Any] = {
+        "ids": ids,
+        "start": span.start,
+        "end": span.end,
+        "earliest": span.start - ALLOCATION_MAX_LENGTH,
+        "ignoring": ignoring,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(
-            _PG_BUSY_SQL, {"ids": ids, "start": span.start, "end": span.end, "earliest": earliest}
-        )
+        cursor.execute(_PG_BUSY_SQL, params)
         rows = cursor.fetchall()
     by_resource: dict[int, list[Interval]] = defaultdict(list)
     interval = _shared_intervals()
@@ -105,24 +118,26 @@ def _shared_intervals() -> Callable[[float, float], Interval]:
     return interval
 
 
-def _busy_portable(ids: list[int], span: Interval) -> dict[int, list[Interval]]:
+def _busy_portable(
+    ids: list[int], span: Interval, ignoring: list[int]
+) -> dict[int, list[Interval]]:
     overlapping = {"resource_id__in": ids, "starts_at__lt": span.end, "ends_at__gt": span.start}
+    absences = Absence.objects.filter(**overlapping)
+    allocations = Allocation.objects.filter(**overlapping).exclude(appointment_id__in=ignoring)
     by_resource: dict[int, list[Interval]] = defaultdict(list)
-    for model in (Absence, Allocation):
-        rows = model.objects.filter(**overlapping).values_list(
-            "resource_id", "starts_at", "ends_at"
-        )
-        for resource_id, start, end in rows:
+    for rows in (absences, allocations):
+        for resource_id, start, end in rows.values_list("resource_id", "starts_at", "ends_at"):
             by_resource[resource_id].append(Interval(start, end))
     return by_resource
 
 
-def busy_by_resource(ids: list[int], span: Interval) -> dict[int, list[Interval]]:
-    """Absences and allocations of these resources overlapping the span; a resource with none
-    reads as an empty list."""
-    if connection.vendor == "postgresql":
-        return _busy_postgres(ids, span)
-    return _busy_portable(ids, span)
+def busy_by_resource(
+    ids: list[int], span: Interval, *, ignoring: Collection[int] = ()
+) -> dict[int, list[Interval]]:
+    """Absences and allocations of these resources overlapping the span, leaving out the
+    allocations of the `ignoring` appointments; a resource with none reads as an empty list."""
+    read = _busy_postgres if connection.vendor == "postgresql" else _busy_portable
+    return read(ids, span, sorted(ignoring))
 
 
 _PG_RULES_SQL = """
@@ -183,14 +198,19 @@ def _working_time(
 
 
 def resource_calendars(
-    query: SlotQuery, clinic_id: int, *, span: Interval | None = None
+    query: SlotQuery,
+    clinic_id: int,
+    *,
+    span: Interval | None = None,
+    only: Collection[int] | None = None,
 ) -> list[ResourceCalendar]:
-    """Calendars of every resource that could fill one of the query's requirements.
+    """Calendars of every resource that could fill one of the query's requirements (of the
+    resources in `only`, when given).
 
     The span read covers at least the window plus one appointment and its buffers, so a start
     near the window's end still sees what it would collide with.
     """
-    resources = _candidate_resources(clinic_id, query.requirements)
+    resources = candidate_resources(clinic_id, query.requirements, only=only)
     ids = [res.id for res in resources]
     needed = Interval(
         query.window.start - query.buffer_before,

@@ -194,9 +194,7 @@ def _checked_resources(
 ) -> tuple[int, ...]:
     """Exactly these resources (a planner's choice), if they fit the type and are free."""
     wanted = set(resource_ids)
-    calendars = [
-        c for c in resource_calendars(query, appointment.clinic_id) if c.resource_id in wanted
-    ]
+    calendars = resource_calendars(query, appointment.clinic_id, only=wanted)
     chosen = assign_resources(query, calendars, appointment.starts_at)
     if chosen is None or set(chosen) != wanted:
         raise SlotUnavailable

@@ -12,17 +12,17 @@ from datetime import date, datetime, time, timedelta
 from math import lcm
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
-
-from booking.calendars import busy_by_resource, working_time
+from booking.calendars import (
+    busy_by_resource,
+    candidate_resources,
+    requirements_of,
+    working_time,
+)
 from booking.models import (
     HOLDING_STATUSES,
-    Absence,
-    Allocation,
     Appointment,
     AppointmentType,
     Clinic,
-    Resource,
 )
 from patients.models import AvailabilityWindow, UnavailablePeriod
 from planning import solver
@@ -120,12 +120,14 @@ class InstanceBuilder:
     def __post_init__(self) -> None:
         self.clock = Clock.from_moment(self.span.start, self.clinic.tz)
         self._movable_ids = {a.pk for a in self.movable}
-        self._resources = _matching_resources(self.clinic, self.types)
+        self._resources = candidate_resources(
+            self.clinic.pk, [r for t in self.types for r in requirements_of(t)]
+        )
 
     def resources(self) -> tuple[solver.Resource, ...]:
         ids = [r.pk for r in self._resources]
         working = working_time(ids, self.clinic.tz, self.span)
-        busy = self._busy(ids)
+        busy = busy_by_resource(ids, self.span, ignoring=self._movable_ids)
         return tuple(
             solver.Resource(
                 id=str(res.pk),
@@ -135,20 +137,6 @@ class InstanceBuilder:
             )
             for res in self._resources
         )
-
-    def _busy(self, ids: list[int]) -> dict[int, list[Interval]]:
-        if not self._movable_ids:
-            return busy_by_resource(ids, self.span)
-        overlapping = Q(starts_at__lt=self.span.end, ends_at__gt=self.span.start)
-        absences = Absence.objects.filter(overlapping, resource_id__in=ids)
-        allocations = Allocation.objects.filter(overlapping, resource_id__in=ids).exclude(
-            appointment_id__in=self._movable_ids
-        )
-        busy: dict[int, list[Interval]] = defaultdict(list)
-        for rows in (absences, allocations):
-            for resource_id, start, end in rows.values_list("resource_id", "starts_at", "ends_at"):
-                busy[resource_id].append(Interval(start, end))
-        return busy
 
     def patient_times(self, patient_ids: Iterable[int]) -> dict[int, PatientTimes]:
         ids = set(patient_ids)
@@ -261,13 +249,3 @@ class InstanceBuilder:
 
 def _minutes(moment: time) -> int:
     return moment.hour * 60 + moment.minute
-
-
-def _matching_resources(clinic: Clinic, types: Sequence[AppointmentType]) -> list[Resource]:
-    requirements = [r for t in types for r in t.requirements.all()]
-    kinds = {r.kind for r in requirements}
-    return [
-        res
-        for res in Resource.objects.filter(clinic=clinic, kind__in=kinds, is_active=True)
-        if any(r.kind == res.kind and (not r.tag or r.tag in res.tags) for r in requirements)
-    ]

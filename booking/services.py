@@ -389,26 +389,43 @@ def appointment_reschedule(
             raise SameTime
         check_new_time(appointment_type=appointment_type, starts_at=starts_at, actor=actor, now=now)
         old = (current.starts_at, current.ends_at, _release_resources(current), current.status)
-        current.starts_at, current.ends_at = starts_at, starts_at + appointment_type.duration
-        _check_patient_free(current.patient, current.starts_at, current.ends_at, ignore=current.pk)
         if counted:
             current.patient_change_count += 1
-        with _constraint_errors():
-            current.save(
-                update_fields=["starts_at", "ends_at", "patient_change_count", "updated_at"]
-            )
-        _schedule_preparations(current)
-        _record(
-            current,
-            kind=EventKind.RESCHEDULED,
-            cause=cause,
-            actor=actor,
-            old=old,
-            new_resource_ids=_hold(current, resource_ids),
-        )
+        _move_to(current, starts_at, resource_ids, old=old, cause=cause, actor=actor)
         return current
 
     return _retrying_lost_races(attempt)
+
+
+def _move_to(
+    appointment: Appointment,
+    starts_at: datetime,
+    resource_ids: Sequence[int] | None,
+    *,
+    old: tuple[datetime | None, datetime | None, list[int], str],
+    cause: EventCause,
+    actor: Actor,
+) -> None:
+    """Give an appointment whose resources were released its new time and resources, move its
+    preparations, and record the move."""
+    appointment.starts_at = starts_at
+    appointment.ends_at = starts_at + appointment.appointment_type.duration
+    _check_patient_free(
+        appointment.patient, appointment.starts_at, appointment.ends_at, ignore=appointment.pk
+    )
+    with _constraint_errors():
+        appointment.save(
+            update_fields=["starts_at", "ends_at", "patient_change_count", "updated_at"]
+        )
+    _schedule_preparations(appointment)
+    _record(
+        appointment,
+        kind=EventKind.RESCHEDULED,
+        cause=cause,
+        actor=actor,
+        old=old,
+        new_resource_ids=_hold(appointment, resource_ids),
+    )
 
 
 @dataclass(frozen=True)
@@ -456,25 +473,13 @@ def appointments_move(
                 appointment.status,
             )
         for move in moves:
-            appointment = current[move.appointment_id]
-            appointment.starts_at = _in_utc(move.starts_at)
-            appointment.ends_at = appointment.starts_at + appointment.appointment_type.duration
-            _check_patient_free(
-                appointment.patient,
-                appointment.starts_at,
-                appointment.ends_at,
-                ignore=appointment.pk,
-            )
-            with _constraint_errors():
-                appointment.save(update_fields=["starts_at", "ends_at", "updated_at"])
-            _schedule_preparations(appointment)
-            _record(
-                appointment,
-                kind=EventKind.RESCHEDULED,
+            _move_to(
+                current[move.appointment_id],
+                _in_utc(move.starts_at),
+                move.resource_ids,
+                old=olds[move.appointment_id],
                 cause=cause,
                 actor=actor,
-                old=olds[move.appointment_id],
-                new_resource_ids=_hold(appointment, move.resource_ids),
             )
         return list(current.values())
 

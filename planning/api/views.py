@@ -20,10 +20,10 @@ from booking.api.errors import request_user
 from booking.api.idempotency import idempotent
 from booking.api.patient_views import IDEMPOTENCY_PARAMETER, actor_for
 from booking.api.serializers import AppointmentSerializer
-from booking.api.staff import IsClinicStaff, writable_clinics
+from booking.api.staff import IsClinicStaff, clinics_for_method, writable_clinics
 from booking.api.staff_appointments import staff_actor, validated
 from booking.models import Absence, AppointmentType
-from booking.selectors import clinics_for_staff, patients_for_user
+from booking.selectors import patients_for_user
 from patients.models import Patient, Referral
 from patients.services import log_staff_access
 from planning import services, solver
@@ -120,13 +120,13 @@ def _log(request: Request, patients: Iterable[Patient], action: str) -> None:
     log_staff_access(staff_user=request_user(request), patients=patients, action=action)
 
 
-def _staff_tasks(request: Request, *, write: bool = False) -> QuerySet[BookingTask]:
-    clinics = writable_clinics(request) if write else clinics_for_staff(request.user)
-    return _tasks(BookingTask.objects.filter(clinic__in=clinics))
+def _staff_tasks(request: Request) -> QuerySet[BookingTask]:
+    """The tasks of the clinics the user may read (GET) or change (POST)."""
+    return _tasks(BookingTask.objects.filter(clinic__in=clinics_for_method(request)))
 
 
-def _staff_task(request: Request, pk: int, *, write: bool = False) -> BookingTask:
-    return get_object_or_404(_staff_tasks(request, write=write), pk=pk)
+def _staff_task(request: Request, pk: int) -> BookingTask:
+    return get_object_or_404(_staff_tasks(request), pk=pk)
 
 
 class StaffBookingTaskListView(APIView):
@@ -181,7 +181,7 @@ class StaffBookingTaskCancelView(APIView):
 
     @extend_schema(request=None, responses=StaffBookingTaskSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        task = services.booking_task_cancel(_staff_task(request, pk, write=True))
+        task = services.booking_task_cancel(_staff_task(request, pk))
         _log(request, [task.patient], "cancel booking task")
         return Response(StaffBookingTaskSerializer(_staff_task(request, pk)).data)
 
@@ -236,9 +236,9 @@ class StaffReplanView(APIView):
         return _proposal_response(request, proposal, "re-plan", status.HTTP_201_CREATED)
 
 
-def _proposals(request: Request, *, write: bool = False) -> QuerySet[PlanProposal]:
-    clinics = writable_clinics(request) if write else clinics_for_staff(request.user)
-    return PlanProposal.objects.filter(clinic__in=clinics)
+def _proposals(request: Request) -> QuerySet[PlanProposal]:
+    """The plans of the clinics the user may read (GET) or change (POST)."""
+    return PlanProposal.objects.filter(clinic__in=clinics_for_method(request))
 
 
 class StaffPlanListView(APIView):
@@ -266,7 +266,7 @@ class StaffPlanApplyView(APIView):
 
     @extend_schema(request=None, responses=PlanProposalSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        proposal = get_object_or_404(_proposals(request, write=True), pk=pk)
+        proposal = get_object_or_404(_proposals(request), pk=pk)
         applied = services.apply_proposal(proposal, actor=staff_actor(request))
         return _proposal_response(request, applied, "apply plan")
 
@@ -276,6 +276,6 @@ class StaffPlanDiscardView(APIView):
 
     @extend_schema(request=None, responses=PlanProposalSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        proposal = get_object_or_404(_proposals(request, write=True), pk=pk)
+        proposal = get_object_or_404(_proposals(request), pk=pk)
         discarded = services.discard_proposal(proposal, user=request_user(request))
         return _proposal_response(request, discarded, "discard plan")

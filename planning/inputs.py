@@ -53,6 +53,10 @@ class Clock:
     def day_start(self, day: date) -> int:
         return (day - self.epoch).days * MINUTES_PER_DAY
 
+    def day_end(self, day: date) -> int:
+        """The last minute of the day: a start at or before it is on that day or earlier."""
+        return self.day_start(day + timedelta(days=1)) - 1
+
     def moment(self, minute: int) -> datetime:
         days, minute_of_day = divmod(minute, MINUTES_PER_DAY)
         wall = time(minute_of_day // 60, minute_of_day % 60)
@@ -203,7 +207,7 @@ class InstanceBuilder:
         """The task as the solver sees it, or None if its window has already passed."""
         notice = timedelta(hours=task.appointment_type.min_notice_hours)
         earliest = max(self.clock.day_start(task.earliest_date), self.clock.minute(now + notice))
-        latest = self.clock.day_start(task.latest_date + timedelta(days=1)) - 1
+        latest = self.clock.day_end(task.latest_date)
         if not_after is not None:
             latest = min(latest, self.clock.minute(not_after))
         if latest < earliest:
@@ -214,7 +218,7 @@ class InstanceBuilder:
             type_id=str(task.appointment_type_id),
             earliest_start=earliest,
             latest_start=latest,
-            deadline=self.clock.day_start(task.deadline + timedelta(days=1)) - 1,
+            deadline=self.clock.day_end(task.deadline),
             priority=solver_priority(task.priority),
             available=times.available,
             unavailable=times.unavailable,
@@ -238,9 +242,7 @@ class InstanceBuilder:
             start=self.clock.minute(appointment.starts_at),
             resource_ids=tuple(r for r in resource_ids if r in known),
             fixed=fixed,
-            deadline=(
-                self.clock.day_start(origin.deadline + timedelta(days=1)) - 1 if origin else None
-            ),
+            deadline=(self.clock.day_end(origin.deadline) if origin else None),
             priority=solver_priority(origin.priority) if origin else 0,
             available=times.available,
             unavailable=times.unavailable,

@@ -1,13 +1,39 @@
-"""A throw-away PostgreSQL database for a benchmark: checks DATABASE_URL, points this process at
-a database of the bench's own (dropped and created anew) and sets production-like settings."""
+"""What the PostgreSQL benchmarks share: a throw-away database of the bench's own (DATABASE_URL
+checked, dropped and created anew, production-like settings), the overlap check, and reporting."""
 
 from __future__ import annotations
 
 import os
 import secrets
 import sys
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+# Pairs of allocations of one resource at overlapping times: must always count 0.
+OVERLAPPING_ALLOCATIONS_SQL = """
+    SELECT count(*)
+    FROM booking_allocation a
+    JOIN booking_allocation b
+      ON b.resource_id = a.resource_id
+     AND b.id > a.id
+     AND tstzrange(b.starts_at, b.ends_at, '[)') && tstzrange(a.starts_at, a.ends_at, '[)')
+"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100), interpolated between the nearest ranks."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = q / 100 * (len(ordered) - 1)
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
 def shown_url(url: str) -> str:

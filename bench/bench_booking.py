@@ -47,7 +47,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench._pg import shown_url, use_bench_database  # noqa: E402
+from bench._pg import (  # noqa: E402
+    OVERLAPPING_ALLOCATIONS_SQL,
+    log,
+    percentile,
+    shown_url,
+    use_bench_database,
+)
 
 SEED = 20270104
 BENCH_DB = os.environ.get("BENCH_DATABASE_NAME", "timevalg_bench")
@@ -72,14 +78,6 @@ SPLIT_SEARCHES = 20
 PASSWORD = "bench-only-password-7421"
 LOGIN_THREADS = 8
 
-OVERLAPPING_ALLOCATIONS_SQL = """
-    SELECT count(*)
-    FROM booking_allocation a
-    JOIN booking_allocation b
-      ON b.resource_id = a.resource_id
-     AND b.id > a.id
-     AND tstzrange(b.starts_at, b.ends_at, '[)') && tstzrange(a.starts_at, a.ends_at, '[)')
-"""
 OVERLAPPING_PATIENT_SQL = """
     SELECT count(*)
     FROM booking_appointment a
@@ -105,20 +103,6 @@ QUICK = Sizes(searches=20, race_clients=20, race_slots=4, bookings=300, booking_
 
 
 # --------------------------------------------------------------------------- setup
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    rank = q / 100 * (len(ordered) - 1)
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
-def log(message: str) -> None:
-    print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------- occupancy

@@ -19,12 +19,18 @@ import random
 import statistics
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._pg import shown_url, use_bench_database
+from bench._pg import (
+    OVERLAPPING_ALLOCATIONS_SQL,
+    log,
+    percentile,
+    shown_url,
+    use_bench_database,
+)
 
 DB_NAME = "timevalg_bench_planning"
 SEED = 2027
@@ -32,20 +38,6 @@ WEEKS = 6
 TASKS = 500
 OFFER_REQUESTS = 100
 TASK_TYPE = "Poliklinisk konsultasjon"
-OVERLAPS_SQL = """
-    SELECT count(*) FROM booking_allocation a JOIN booking_allocation b
-      ON a.resource_id = b.resource_id AND a.id < b.id
-     AND tstzrange(a.starts_at, a.ends_at) && tstzrange(b.starts_at, b.ends_at)
-"""
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
-def log(message: str) -> None:
-    print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
 def main() -> None:
@@ -79,7 +71,7 @@ def main() -> None:
 
     def overlaps() -> int:
         with connection.cursor() as cursor:
-            cursor.execute(OVERLAPS_SQL)
+            cursor.execute(OVERLAPPING_ALLOCATIONS_SQL)
             return int(cursor.fetchone()[0])
 
     lines = [f"DATABASE_URL={shown_url(original_url)} python bench/bench_planning_db.py"]

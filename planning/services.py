@@ -301,9 +301,11 @@ def booking_task_accept(task: BookingTask) -> BookingTask:
 # --- Batch plans -----------------------------------------------------------------------------
 
 
-def overdue_tasks(clinic: Clinic, today: date) -> QuerySet[BookingTask]:
+def overdue_tasks(today: date) -> QuerySet[BookingTask]:
+    """Open tasks whose due date passed without a choice. A task whose window is over too
+    cannot be planned; it waits for a secretary instead."""
     return BookingTask.objects.filter(
-        clinic=clinic, status=BookingTaskStatus.OPEN, respond_by__lt=today
+        status=BookingTaskStatus.OPEN, respond_by__lt=today, latest_date__gte=today
     )
 
 
@@ -318,12 +320,12 @@ def propose_batch(
     """A time for every chosen open task of the clinic (all open ones by default)."""
     now = now or timezone.now()
     today = now.astimezone(clinic.tz).date()
-    tasks_qs = BookingTask.objects.filter(
-        clinic=clinic, status=BookingTaskStatus.OPEN
-    ).select_related("appointment_type")
-    if overdue_only:
-        # A task whose window is over cannot be planned; it waits for a secretary instead.
-        tasks_qs = tasks_qs.filter(respond_by__lt=today, latest_date__gte=today)
+    open_tasks = (
+        overdue_tasks(today)
+        if overdue_only
+        else BookingTask.objects.filter(status=BookingTaskStatus.OPEN)
+    )
+    tasks_qs = open_tasks.filter(clinic=clinic).select_related("appointment_type")
     if task_ids is not None:
         tasks_qs = tasks_qs.filter(pk__in=task_ids)
     tasks = list(tasks_qs)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from booking.models import Absence, Clinic
 from planning import services
 from planning.errors import NothingToPlan
-from planning.models import BookingTask, BookingTaskStatus, PlanProposal, PlanStatus
+from planning.models import PlanProposal, PlanStatus
 
 logger = logging.getLogger(__name__)
 
@@ -19,9 +19,7 @@ def plan_overdue_booking_tasks() -> list[int]:
     Returns the ids of the applied plans."""
     now = timezone.now()
     clinic_ids = (
-        BookingTask.objects.filter(
-            status=BookingTaskStatus.OPEN, respond_by__lt=timezone.localdate(now)
-        )
+        services.overdue_tasks(timezone.localdate(now))
         .values_list("clinic_id", flat=True)
         .distinct()
     )

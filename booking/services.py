@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from booking.calendars import calendars_around, local_day, resource_calendars, slot_query
@@ -72,6 +72,12 @@ class _ResourceTaken(SlotUnavailable):
     """Another transaction took a chosen resource first; choosing again may still succeed."""
 
 
+# PostgreSQL's code for "deadlock detected". Two transactions inserting conflicting rows under
+# an exclusion constraint at the same moment each find the other's row and wait for it; the
+# server then aborts one of them. That one lost a race like any other.
+DEADLOCK_DETECTED = "40P01"
+
+
 @contextmanager
 def _constraint_errors() -> Iterator[None]:
     """Name the constraint a write broke. No savepoint of its own: every caller is inside an
@@ -85,6 +91,10 @@ def _constraint_errors() -> Iterator[None]:
             raise _ResourceTaken from exc
         if constraint == PATIENT_CONSTRAINT:
             raise PatientBusy from exc
+        raise
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == DEADLOCK_DETECTED:
+            raise _ResourceTaken from exc
         raise
 
 
@@ -218,7 +228,9 @@ def _hold(appointment: Appointment, resource_ids: Sequence[int] | None = None) -
                 starts_at=blocked.start,
                 ends_at=blocked.end,
             )
-            for rid in chosen
+            # One order for every transaction, so two bookings never wait on each other
+            # crosswise over two resources.
+            for rid in sorted(chosen)
         )
     return sorted(chosen)
 

@@ -27,7 +27,13 @@ from booking.models import (
     EventKind,
     ResourceKind,
 )
-from booking.services import SYSTEM, Actor, appointment_book, appointment_reschedule
+from booking.services import (
+    SYSTEM,
+    Actor,
+    _constraint_errors,
+    appointment_book,
+    appointment_reschedule,
+)
 from patients.models import Patient
 from tests import factories
 from tests.conftest import NOW, oslo
@@ -190,6 +196,51 @@ def test_many_clients_posting_one_slot_get_one_201_and_409s(clock, control_type,
     assert created["id"] == winner.pk
     assert winner.starts_at == SLOT
     assert {rid for rid, _, _ in allocations_of(winner)} == resources
+    assert overlapping_allocations() == 0
+
+
+def test_a_deadlock_between_two_inserters_is_a_lost_race_not_a_server_error(
+    clinic, control_type, clinician, room
+):
+    """Two transactions that each hold one resource and then reach for the other's deadlock;
+    the server aborts one. That one must come out as "slot unavailable" (409, and retried by
+    the booking services), never as an OperationalError (500)."""
+    first, second = (
+        Appointment.objects.create(
+            patient=factories.PatientFactory.create(user=None),
+            appointment_type=control_type,
+            clinic=clinic,
+            starts_at=SLOT,
+            ends_at=SLOT + timedelta(minutes=30),
+        )
+        for _ in range(2)
+    )
+    both_hold_one = threading.Barrier(2)
+
+    def crosswise(appointment: Appointment, mine: int, theirs: int) -> Callable[[], Any]:
+        def insert(resource_id: int) -> None:
+            Allocation.objects.create(
+                appointment=appointment,
+                resource_id=resource_id,
+                starts_at=SLOT,
+                ends_at=SLOT + timedelta(minutes=30),
+            )
+
+        def act() -> None:
+            with transaction.atomic(), _constraint_errors():
+                insert(mine)
+                both_hold_one.wait(timeout=15)
+                insert(theirs)
+
+        return lambda: act
+
+    results = run_together(
+        [crosswise(first, clinician.pk, room.pk), crosswise(second, room.pk, clinician.pk)]
+    )
+
+    assert len(oks(results)) == 1, results
+    [lost] = errors(results)
+    assert isinstance(lost, SlotUnavailable), repr(lost)
     assert overlapping_allocations() == 0
 
 

@@ -98,6 +98,8 @@ class Sizes:
     booking_clients: int
 
 
+# Other processes on this machine whose CPU time (b-ii) reports, by their command names.
+OTHER_PROCESSES = {"PostgreSQL": {"postgres", "postmaster"}, "Redis": {"redis-server"}}
 FULL = Sizes(searches=200, race_clients=200, race_slots=10, bookings=10_000, booking_clients=32)
 QUICK = Sizes(searches=20, race_clients=20, race_slots=4, bookings=300, booking_clients=8)
 
@@ -373,6 +375,24 @@ class Server:
     def server_errors(self) -> int:
         text = Path(self.log.name).read_text(errors="replace")
         return text.count("Traceback (most recent call last)")
+
+
+def cpu_seconds_of(command_names: set[str]) -> float:
+    """CPU time (user + system) used so far by every process with one of these names, with the
+    children they have reaped (a PostgreSQL backend that has exited is counted in the
+    postmaster's)."""
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name = (entry / "comm").read_text().strip()
+        except OSError:
+            continue
+        fields = _proc_stat(int(entry.name))
+        if name in command_names and fields:
+            ticks += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def throttle_resetter() -> Callable[[], None]:
@@ -659,8 +679,17 @@ def main() -> None:
         )
         load_before_ii = os.getloadavg()[0]
         cpu_before = gunicorn.cpu_seconds()
+        others_before = {name: cpu_seconds_of(names) for name, names in OTHER_PROCESSES.items()}
+        clients_before = time.process_time()
         bookings, bookings_s = run_bookings(idle, booking_type.pk, plans, args.booking_seconds)
         server_cpu_s = gunicorn.cpu_seconds() - cpu_before
+        others_cpu_s = {
+            "the bench's clients": time.process_time() - clients_before,
+            **{
+                name: cpu_seconds_of(names) - others_before[name]
+                for name, names in OTHER_PROCESSES.items()
+            },
+        }
         booking_outcomes = Counter(outcome for outcome, _ in bookings)
         booking_ms = [ms for _, ms in bookings]
     finally:
@@ -744,6 +773,11 @@ def main() -> None:
         f"    gunicorn workers used {server_cpu_s:.1f} s of CPU = {cpu_per_booking:.0f} ms per "
         f"booking, i.e. at most ~{ceiling:.0f} bookings/s on {os.cpu_count()} CPUs for the app "
         "alone (PostgreSQL not counted)",
+        "    CPU per booking elsewhere: "
+        + ", ".join(
+            f"{name} {cpu_s * 1000 / max(len(bookings), 1):.1f} ms"
+            for name, cpu_s in others_cpu_s.items()
+        ),
         f"    latency p50 {percentile(booking_ms, 50):.0f} ms, p95 "
         f"{percentile(booking_ms, 95):.0f} ms; non-201: {dict(non_201) or 'none'}; rows booked: "
         f"{booked_rows}",

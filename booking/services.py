@@ -245,21 +245,25 @@ def _schedule_preparations(appointment: Appointment, *, is_new: bool = False) ->
     """Create the preparation tasks, or move the due dates of the ones not yet done."""
     day = timezone.localtime(appointment.starts_at, appointment.clinic.tz).date()
     existing = {} if is_new else {t.template_id: t for t in appointment.preparation_tasks.all()}
+    new_tasks = []
     for template in appointment.appointment_type.preparations.all():
         due_date = day - timedelta(days=template.days_before)
         task = existing.get(template.id)
         if task is None:
-            PreparationTask.objects.create(
-                appointment=appointment,
-                template=template,
-                title=template.title,
-                instructions=template.instructions,
-                timing=template.timing,
-                due_date=due_date,
+            new_tasks.append(
+                PreparationTask(
+                    appointment=appointment,
+                    template=template,
+                    title=template.title,
+                    instructions=template.instructions,
+                    timing=template.timing,
+                    due_date=due_date,
+                )
             )
         elif not task.is_done and task.due_date != due_date:
             task.due_date = due_date
             task.save(update_fields=["due_date"])
+    PreparationTask.objects.bulk_create(new_tasks)
 
 
 def _record(

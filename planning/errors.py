@@ -25,7 +25,13 @@ class OutsideTaskWindow(BookingError):
 class PlanNotProposed(BookingError):
     code = "plan_not_proposed"
     http_status = 409
-    message = _("This plan has already been applied or discarded.")
+    message = _("This plan is closed: it has been applied or discarded, or it could not be made.")
+
+
+class PlanNotReady(BookingError):
+    code = "plan_not_ready"
+    http_status = 409
+    message = _("This plan is still being made. Please wait a moment and look again.")
 
 
 class PlanOutOfDate(BookingError):
@@ -41,3 +47,9 @@ class NothingToPlan(BookingError):
     code = "nothing_to_plan"
     http_status = 422
     message = _("There is nothing to plan: no open booking tasks or affected appointments.")
+
+
+class PlannerFailed(BookingError):
+    code = "planner_error"
+    http_status = 500
+    message = _("The planner stopped with an error. Please try again, or plan by hand.")

@@ -93,6 +93,8 @@ class PlanKind(models.TextChoices):
 
 
 class PlanStatus(models.TextChoices):
+    PLANNING = "planning", _("Being planned")
+    FAILED = "failed", _("Failed")
     PROPOSED = "proposed", _("Proposed")
     APPLIED = "applied", _("Applied")
     DISCARDED = "discarded", _("Discarded")
@@ -109,10 +111,18 @@ class PlanProposal(models.Model):
     absence = models.ForeignKey(
         Absence, null=True, blank=True, on_delete=models.SET_NULL, related_name="plan_proposals"
     )
-    solver_status = models.CharField(max_length=20)
+    # What a batch plan asked for, kept so a background job can make the plan later.
+    requested_task_ids = models.JSONField(null=True, blank=True)
+    overdue_only = models.BooleanField(default=False)
+    # When a background job took the plan up; a second job leaves it alone.
+    planning_started_at = models.DateTimeField(null=True, blank=True)
+    solver_status = models.CharField(max_length=20, blank=True)
     objective = models.FloatField(null=True, blank=True)
     best_bound = models.FloatField(null=True, blank=True)
-    wall_time_s = models.FloatField()
+    wall_time_s = models.FloatField(default=0.0)
+    failure = models.CharField(
+        max_length=40, blank=True, help_text=_("The error code of why no plan could be made.")
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

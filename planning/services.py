@@ -40,7 +40,9 @@ from planning.core.intervals import Interval
 from planning.errors import (
     NothingToPlan,
     OutsideTaskWindow,
+    PlannerFailed,
     PlanNotProposed,
+    PlanNotReady,
     PlanOutOfDate,
     TaskNotChoosable,
     TaskNotMoved,
@@ -309,17 +311,11 @@ def overdue_tasks(today: date) -> QuerySet[BookingTask]:
     )
 
 
-def propose_batch(
-    clinic: Clinic,
-    *,
-    task_ids: Sequence[int] | None = None,
-    overdue_only: bool = False,
-    now: datetime | None = None,
-    created_by: User | None = None,
-) -> PlanProposal:
-    """A time for every chosen open task of the clinic (all open ones by default)."""
-    now = now or timezone.now()
-    today = now.astimezone(clinic.tz).date()
+def _batch_tasks(
+    clinic: Clinic, today: date, *, task_ids: Sequence[int] | None, overdue_only: bool
+) -> list[BookingTask]:
+    """The clinic's open tasks a batch plan covers (all of them by default); NothingToPlan
+    if there are none."""
     open_tasks = (
         overdue_tasks(today)
         if overdue_only
@@ -331,6 +327,13 @@ def propose_batch(
     tasks = list(tasks_qs)
     if not tasks:
         raise NothingToPlan
+    return tasks
+
+
+def _batch_items(
+    clinic: Clinic, tasks: list[BookingTask], now: datetime
+) -> tuple[solver.SolveStats, list[PlanItem]]:
+    """Solve the batch: one item per task, with its time or the reason it has none."""
     types = _types_of(tasks)
     builder = InstanceBuilder(
         clinic, _span_until(clinic, now, max(t.latest_date for t in tasks)), types
@@ -366,7 +369,101 @@ def propose_batch(
             item.unplaced_reason = reasons[key].reason.value
             item.unplaced_detail = reasons[key].detail[:500]
         items.append(item)
-    return _save_proposal(clinic, PlanKind.BATCH, result.stats, items, created_by=created_by)
+    return result.stats, items
+
+
+def propose_batch(
+    clinic: Clinic,
+    *,
+    task_ids: Sequence[int] | None = None,
+    overdue_only: bool = False,
+    now: datetime | None = None,
+    created_by: User | None = None,
+) -> PlanProposal:
+    """A time for every chosen open task of the clinic (all open ones by default), planned
+    now, in the caller's process."""
+    now = now or timezone.now()
+    today = now.astimezone(clinic.tz).date()
+    tasks = _batch_tasks(clinic, today, task_ids=task_ids, overdue_only=overdue_only)
+    stats, items = _batch_items(clinic, tasks, now)
+    proposal = PlanProposal(clinic=clinic, kind=PlanKind.BATCH, created_by=created_by)
+    return _save_proposal(proposal, stats, items)
+
+
+def request_batch(
+    clinic: Clinic,
+    *,
+    task_ids: Sequence[int] | None = None,
+    overdue_only: bool = False,
+    now: datetime | None = None,
+    created_by: User | None = None,
+) -> PlanProposal:
+    """Ask for a batch plan to be made in the background (a solve may take as long as
+    PLANNING_BATCH_TIME_LIMIT_S): a proposal with status "planning" that the job fills in.
+    NothingToPlan at once if there is no task to plan."""
+    from planning.tasks import make_batch_plan  # the tasks module imports this one
+
+    now = now or timezone.now()
+    _batch_tasks(
+        clinic, now.astimezone(clinic.tz).date(), task_ids=task_ids, overdue_only=overdue_only
+    )
+    with transaction.atomic():
+        proposal = PlanProposal.objects.create(
+            clinic=clinic,
+            kind=PlanKind.BATCH,
+            status=PlanStatus.PLANNING,
+            requested_task_ids=None if task_ids is None else sorted(task_ids),
+            overdue_only=overdue_only,
+            created_by=created_by,
+        )
+        transaction.on_commit(lambda: make_batch_plan.delay(proposal.pk))
+    return proposal
+
+
+def make_requested_batch(proposal_id: int, *, now: datetime | None = None) -> PlanProposal | None:
+    """Solve a requested batch plan and store it as proposed, or as failed with the reason.
+    Does nothing (None) unless the proposal is still waiting, so a repeated job is harmless."""
+    now = now or timezone.now()
+    proposal = _claimed(proposal_id)
+    if proposal is None:
+        return None
+    clinic = proposal.clinic
+    try:
+        tasks = _batch_tasks(
+            clinic,
+            now.astimezone(clinic.tz).date(),
+            task_ids=proposal.requested_task_ids,
+            overdue_only=proposal.overdue_only,
+        )
+        stats, items = _batch_items(clinic, tasks, now)
+    except NothingToPlan:
+        return _fail(proposal, NothingToPlan)
+    except Exception:
+        _fail(proposal, PlannerFailed)
+        raise
+    return _save_proposal(proposal, stats, items)
+
+
+def _claimed(proposal_id: int) -> PlanProposal | None:
+    """The proposal if it still waits to be planned; a job that finds it so owns it."""
+    with transaction.atomic():
+        proposal = (
+            PlanProposal.objects.select_for_update()
+            .select_related("clinic")
+            .filter(pk=proposal_id, status=PlanStatus.PLANNING, planning_started_at=None)
+            .first()
+        )
+        if proposal is not None:
+            proposal.planning_started_at = timezone.now()
+            proposal.save(update_fields=["planning_started_at"])
+        return proposal
+
+
+def _fail(proposal: PlanProposal, reason: type[BookingError]) -> PlanProposal:
+    proposal.status = PlanStatus.FAILED
+    proposal.failure = reason.code
+    proposal.save(update_fields=["status", "failure"])
+    return proposal
 
 
 def _place(item: PlanItem, builder: InstanceBuilder, start: int, end: int) -> None:
@@ -375,32 +472,20 @@ def _place(item: PlanItem, builder: InstanceBuilder, start: int, end: int) -> No
 
 
 def _save_proposal(
-    clinic: Clinic,
-    kind: PlanKind,
-    stats: solver.SolveStats,
-    items: list[PlanItem],
-    *,
-    created_by: User | None,
-    absence: Absence | None = None,
+    proposal: PlanProposal, stats: solver.SolveStats, items: list[PlanItem]
 ) -> PlanProposal:
+    """Store the solver's result and its items; the proposal is then ready to preview."""
+    proposal.status = PlanStatus.PROPOSED
+    proposal.solver_status = stats.status.value
+    proposal.objective = stats.objective
+    proposal.best_bound = stats.best_bound
+    proposal.wall_time_s = stats.wall_time_s
     with transaction.atomic():
-        proposal = PlanProposal.objects.create(
-            clinic=clinic,
-            kind=kind,
-            absence=absence,
-            solver_status=stats.status.value,
-            objective=stats.objective,
-            best_bound=stats.best_bound,
-            wall_time_s=stats.wall_time_s,
-            created_by=created_by,
-        )
+        proposal.save()
         for item in items:
             item.proposal = proposal
         PlanItem.objects.bulk_create(items)
         return proposal
-
-
-# --- Re-plans --------------------------------------------------------------------------------
 
 
 def appointments_hit_by(absence: Absence, now: datetime) -> QuerySet[Appointment]:
@@ -464,14 +549,10 @@ def propose_replan(
         grid_minutes=optimisation_grid(types),
         params=_solve_params(settings.PLANNING_REPLAN_TIME_LIMIT_S),
     )
-    return _save_proposal(
-        clinic,
-        PlanKind.REPLAN,
-        result.stats,
-        _replan_items(affected, builder, result),
-        created_by=created_by,
-        absence=absence,
+    proposal = PlanProposal(
+        clinic=clinic, kind=PlanKind.REPLAN, absence=absence, created_by=created_by
     )
+    return _save_proposal(proposal, result.stats, _replan_items(affected, builder, result))
 
 
 def _replan_items(
@@ -517,9 +598,7 @@ def apply_proposal(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        locked = PlanProposal.objects.select_for_update().get(pk=proposal.pk)
-        if locked.status != PlanStatus.PROPOSED:
-            raise PlanNotProposed
+        locked = _locked_proposal(proposal)
         items = list(locked.items.select_related("booking_task", "appointment"))
         try:
             with transaction.atomic():
@@ -670,11 +749,19 @@ def _follow_up_task(
     )
 
 
+def _locked_proposal(proposal: PlanProposal) -> PlanProposal:
+    """The proposal under a row lock, if it is open to apply or discard."""
+    locked = PlanProposal.objects.select_for_update().get(pk=proposal.pk)
+    if locked.status == PlanStatus.PLANNING:
+        raise PlanNotReady
+    if locked.status != PlanStatus.PROPOSED:
+        raise PlanNotProposed
+    return locked
+
+
 def discard_proposal(proposal: PlanProposal, *, user: User | None) -> PlanProposal:
     with transaction.atomic():
-        locked = PlanProposal.objects.select_for_update().get(pk=proposal.pk)
-        if locked.status != PlanStatus.PROPOSED:
-            raise PlanNotProposed
+        locked = _locked_proposal(proposal)
         locked.status = PlanStatus.DISCARDED
         locked.decided_by = user
         locked.decided_at = timezone.now()

@@ -46,3 +46,10 @@ def propose_replan_for_absence(absence_id: int) -> int | None:
     except NothingToPlan:
         logger.info("Absence %s hits no changeable appointment", absence_id)
         return None
+
+
+@shared_task
+def make_batch_plan(proposal_id: int) -> int | None:
+    """Make a batch plan a secretary asked for (see services.request_batch)."""
+    proposal = services.make_requested_batch(proposal_id)
+    return None if proposal is None else proposal.pk

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from booking.api.serializers import PatientSummarySerializer
 from planning import solver
+from planning.errors import NothingToPlan, PlannerFailed
 from planning.models import (
     BookingTask,
     BookingTaskStatus,
@@ -14,6 +15,8 @@ from planning.models import (
     PlanStatus,
 )
 from planning.services import WINDOW_PASSED, OfferPage
+
+_FAILURES = {error.code: error for error in (NothingToPlan, PlannerFailed)}
 
 MAX_OFFERS_PER_PAGE = 50
 
@@ -178,6 +181,9 @@ class PlanItemSerializer(serializers.ModelSerializer[PlanItem]):
 class PlanProposalSerializer(serializers.ModelSerializer[PlanProposal]):
     items = PlanItemSerializer(many=True)
     summary = serializers.SerializerMethodField()
+    failure_detail = serializers.SerializerMethodField(
+        help_text="Why the plan could not be made, for people (status failed)."
+    )
 
     class Meta:
         model = PlanProposal
@@ -191,11 +197,17 @@ class PlanProposalSerializer(serializers.ModelSerializer[PlanProposal]):
             "objective",
             "best_bound",
             "wall_time_s",
+            "failure",
+            "failure_detail",
             "created_at",
             "decided_at",
             "summary",
             "items",
         ]
+
+    def get_failure_detail(self, proposal: PlanProposal) -> str | None:
+        failure = _FAILURES.get(proposal.failure)
+        return None if failure is None else str(failure.message)
 
     def get_summary(self, proposal: PlanProposal) -> dict[str, int]:
         items = list(proposal.items.all())

@@ -14,6 +14,7 @@ from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from booking.api.errors import request_user
@@ -208,17 +209,25 @@ def _proposal_response(
 class StaffBatchPlanView(APIView):
     permission_classes = [IsAuthenticated, IsClinicStaff]
 
-    @extend_schema(request=BatchPlanSerializer, responses={201: PlanProposalSerializer})
+    @extend_schema(
+        request=BatchPlanSerializer,
+        responses={202: PlanProposalSerializer},
+        description="Starts a batch plan in the background and answers at once with the plan "
+        'in status "planning" (or already "proposed" when jobs run in-process). Follow the '
+        "Location header until the status is proposed or failed.",
+    )
     def post(self, request: Request, pk: int) -> Response:
         clinic = get_object_or_404(writable_clinics(request), pk=pk)
         data = validated(BatchPlanSerializer, request.data)
-        proposal = services.propose_batch(
+        proposal = services.request_batch(
             clinic,
             task_ids=data.get("task_ids"),
             overdue_only=data["overdue_only"],
             created_by=request_user(request),
         )
-        return _proposal_response(request, proposal, "batch plan", status.HTTP_201_CREATED)
+        response = _proposal_response(request, proposal, "batch plan", status.HTTP_202_ACCEPTED)
+        response["Location"] = reverse("staff-plan-detail", args=[proposal.pk], request=request)
+        return response
 
 
 class StaffReplanView(APIView):

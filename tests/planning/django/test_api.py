@@ -193,10 +193,23 @@ def test_staff_offers_show_resources_and_are_logged(staff, secretary, task):
     ).exists()
 
 
-def test_batch_plan_preview_then_apply(staff, clinic, task):
-    preview = staff.post(f"/api/v1/staff/clinics/{clinic.pk}/batch-plans/", {}, format="json")
-    assert preview.status_code == 201, preview.json()
-    plan = preview.json()
+def test_batch_plan_is_made_in_the_background_then_previewed_and_applied(
+    django_capture_on_commit_callbacks, staff, clinic, task
+):
+    with django_capture_on_commit_callbacks() as background_jobs:
+        started = staff.post(f"/api/v1/staff/clinics/{clinic.pk}/batch-plans/", {}, format="json")
+    assert started.status_code == 202, started.json()
+    assert (started.json()["status"], started.json()["items"]) == ("planning", [])
+    location = started["Location"]
+    assert location.endswith(f"/api/v1/staff/plans/{started.json()['id']}/")
+    too_early = staff.post(f"/api/v1/staff/plans/{started.json()['id']}/apply/")
+    assert (too_early.status_code, too_early.json()["code"]) == (409, "plan_not_ready")
+
+    (job,) = background_jobs
+    job()  # what the worker does once the request's transaction has committed
+
+    plan = staff.get(location).json()
+    assert plan["status"] == "proposed"
     assert plan["summary"] == {
         "items": 1,
         "placed": 1,
@@ -213,6 +226,24 @@ def test_batch_plan_preview_then_apply(staff, clinic, task):
     assert task.status == BookingTaskStatus.ASSIGNED
     again = staff.post(f"/api/v1/staff/plans/{plan['id']}/apply/")
     assert (again.status_code, again.json()["code"]) == (409, "plan_not_proposed")
+
+
+def test_a_batch_plan_that_could_not_be_made_says_why_in_the_users_language(
+    django_capture_on_commit_callbacks, staff, clinic, task
+):
+    with django_capture_on_commit_callbacks() as background_jobs:
+        started = staff.post(f"/api/v1/staff/clinics/{clinic.pk}/batch-plans/", {}, format="json")
+    staff.post(f"/api/v1/staff/booking-tasks/{task.pk}/cancel/")  # before the job runs
+    (job,) = background_jobs
+    job()
+
+    plan = staff.get(started["Location"], headers={"Accept-Language": "en"}).json()
+    assert (plan["status"], plan["failure"]) == ("failed", "nothing_to_plan")
+    assert plan["failure_detail"].startswith("There is nothing to plan")
+    norsk = staff.get(started["Location"], headers={"Accept-Language": "nb"}).json()
+    assert "ingenting å planlegge" in norsk["failure_detail"]
+    discarded = staff.post(f"/api/v1/staff/plans/{plan['id']}/discard/")
+    assert (discarded.status_code, discarded.json()["code"]) == (409, "plan_not_proposed")
 
 
 def test_an_empty_batch_is_a_422(staff, clinic, exam_type):
@@ -253,14 +284,17 @@ def test_replan_preview_apply_and_the_patient_accepts(
     assert accepted.json()["status"] == "chosen"
 
 
-def test_a_clinician_may_read_plans_but_not_apply_them(clock, clinic, task):
+def test_a_clinician_may_read_plans_but_not_apply_them(
+    django_capture_on_commit_callbacks, clock, clinic, task
+):
     clinician = factories.StaffFactory.create(clinic=clinic, role=StaffRole.CLINICIAN).user
     api = client_for(clinician)
-    proposal_id = (
-        client_for(factories.StaffFactory.create(clinic=clinic).user)
-        .post(f"/api/v1/staff/clinics/{clinic.pk}/batch-plans/", {}, format="json")
-        .json()["id"]
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        proposal_id = (
+            client_for(factories.StaffFactory.create(clinic=clinic).user)
+            .post(f"/api/v1/staff/clinics/{clinic.pk}/batch-plans/", {}, format="json")
+            .json()["id"]
+        )
     assert api.get(f"/api/v1/staff/plans/{proposal_id}/").status_code == 200
     assert api.post(f"/api/v1/staff/plans/{proposal_id}/apply/").status_code in (403, 404)
     assert PlanProposal.objects.get().status == PlanStatus.PROPOSED

@@ -5,6 +5,7 @@ today rather than to the test clock."""
 import os
 import subprocess
 import sys
+import time as time_module
 import uuid
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -15,8 +16,9 @@ from django.utils import timezone
 
 from booking.models import Absence
 from booking.services import SYSTEM, appointment_book
-from planning.models import BookingTaskStatus, PlanItem
-from planning.tasks import plan_overdue_booking_tasks, propose_replan_for_absence
+from planning import services
+from planning.models import BookingTaskStatus, PlanItem, PlanProposal, PlanStatus
+from planning.tasks import make_batch_plan, plan_overdue_booking_tasks, propose_replan_for_absence
 from tests.planning.django.conftest import make_task
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -111,3 +113,28 @@ def test_a_worker_prepares_a_replan_for_an_absence(worker_queue, exam_type, doct
     item = PlanItem.objects.get(proposal_id=proposal_id)
     assert item.appointment == appointment
     assert doctor_a.pk not in item.resource_ids
+
+
+def test_a_worker_makes_the_batch_plan_a_secretary_asked_for(worker_queue, monkeypatch, exam_type):
+    today = timezone.localdate()
+    task = make_task(
+        exam_type,
+        earliest_date=today + timedelta(days=2),
+        latest_date=today + timedelta(days=30),
+    )
+    monkeypatch.setattr(
+        make_batch_plan,
+        "delay",
+        lambda *args: make_batch_plan.apply_async(args=args, queue=worker_queue),
+    )
+
+    proposal = services.request_batch(exam_type.clinic)
+
+    deadline = time_module.monotonic() + RESULT_TIMEOUT_S
+    while proposal.status == PlanStatus.PLANNING and time_module.monotonic() < deadline:
+        time_module.sleep(0.2)
+        proposal = PlanProposal.objects.get(pk=proposal.pk)
+    assert proposal.status == PlanStatus.PROPOSED
+    (item,) = proposal.items.all()
+    assert item.booking_task == task
+    assert item.starts_at is not None

@@ -9,15 +9,16 @@ from booking.models import Absence, ActorKind, AppointmentEvent, EventCause, Eve
 from booking.services import SYSTEM, Actor, appointment_reschedule
 from config.celery import app
 from patients.models import ReferralPriority
-from planning import services
+from planning import services, solver
 from planning.errors import (
     NothingToPlan,
     OutsideTaskWindow,
     PlanNotProposed,
+    PlanNotReady,
     PlanOutOfDate,
     TaskNotChoosable,
 )
-from planning.models import BookingTaskStatus, PlanItem, PlanKind, PlanStatus
+from planning.models import BookingTaskStatus, PlanItem, PlanKind, PlanProposal, PlanStatus
 from planning.tasks import plan_overdue_booking_tasks, propose_replan_for_absence
 from tests import factories
 from tests.conftest import oslo
@@ -276,6 +277,73 @@ def test_a_stale_batch_plan_changes_nothing(exam_type, clinic):
 def test_nothing_to_plan_is_said(clinic, exam_type):
     with pytest.raises(NothingToPlan):
         services.propose_batch(clinic)
+
+
+def test_a_requested_batch_waits_for_its_job_which_plans_only_the_asked_tasks_once(
+    django_capture_on_commit_callbacks, exam_type, clinic
+):
+    asked, other = make_task(exam_type), make_task(exam_type)
+    with django_capture_on_commit_callbacks() as jobs:
+        proposal = services.request_batch(clinic, task_ids=[asked.pk])
+    assert (proposal.status, proposal.items.count(), len(jobs)) == (PlanStatus.PLANNING, 0, 1)
+    with pytest.raises(PlanNotReady):
+        services.apply_proposal(proposal, actor=SYSTEM)
+    with pytest.raises(PlanNotReady):
+        services.discard_proposal(proposal, user=None)
+
+    made = services.make_requested_batch(proposal.pk)
+
+    assert made is not None
+    assert made.status == PlanStatus.PROPOSED
+    assert made.planning_started_at is not None
+    assert made.solver_status in ("optimal", "feasible")
+    assert [i.booking_task_id for i in made.items.all()] == [asked.pk]
+    assert services.make_requested_batch(proposal.pk) is None  # a repeated job does nothing
+    assert made.items.count() == 1
+    other.refresh_from_db()
+    assert other.status == BookingTaskStatus.OPEN
+
+
+def test_a_requested_batch_with_nothing_left_to_plan_fails_with_the_reason(
+    django_capture_on_commit_callbacks, exam_type, clinic
+):
+    task = make_task(exam_type)
+    with django_capture_on_commit_callbacks():
+        proposal = services.request_batch(clinic)
+    services.booking_task_cancel(task)  # meanwhile, before the job runs
+
+    failed = services.make_requested_batch(proposal.pk)
+
+    assert failed is not None
+    assert failed.status == PlanStatus.FAILED
+    assert failed.failure == "nothing_to_plan"
+    with pytest.raises(PlanNotProposed):
+        services.apply_proposal(failed, actor=SYSTEM)
+
+
+def test_a_requested_batch_that_crashes_is_marked_failed(
+    django_capture_on_commit_callbacks, monkeypatch, exam_type, clinic
+):
+    make_task(exam_type)
+    with django_capture_on_commit_callbacks():
+        proposal = services.request_batch(clinic)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("solver crashed")
+
+    monkeypatch.setattr(solver, "plan_batch", broken)
+    with pytest.raises(RuntimeError):
+        services.make_requested_batch(proposal.pk)
+
+    proposal.refresh_from_db()
+    assert proposal.status == PlanStatus.FAILED
+    assert proposal.failure == "planner_error"
+
+
+def test_asking_for_a_batch_with_nothing_to_plan_is_refused_at_once(clinic, exam_type):
+    with pytest.raises(NothingToPlan):
+        services.request_batch(clinic)
+    assert not PlanProposal.objects.exists()
 
 
 def test_the_overdue_job_assigns_times_only_to_overdue_tasks(exam_type):

@@ -441,7 +441,18 @@ def make_requested_batch(proposal_id: int, *, now: datetime | None = None) -> Pl
     except Exception:
         _fail(proposal, PlannerFailed)
         raise
-    return _save_proposal(proposal, stats, items)
+    with transaction.atomic():
+        if not _still_planning(proposal):  # discarded while the solver ran
+            return None
+        return _save_proposal(proposal, stats, items)
+
+
+def _still_planning(proposal: PlanProposal) -> bool:
+    return (
+        PlanProposal.objects.select_for_update()
+        .filter(pk=proposal.pk, status=PlanStatus.PLANNING)
+        .exists()
+    )
 
 
 def _claimed(proposal_id: int) -> PlanProposal | None:
@@ -459,11 +470,14 @@ def _claimed(proposal_id: int) -> PlanProposal | None:
         return proposal
 
 
-def _fail(proposal: PlanProposal, reason: type[BookingError]) -> PlanProposal:
-    proposal.status = PlanStatus.FAILED
-    proposal.failure = reason.code
-    proposal.save(update_fields=["status", "failure"])
-    return proposal
+def _fail(proposal: PlanProposal, reason: type[BookingError]) -> PlanProposal | None:
+    with transaction.atomic():
+        if not _still_planning(proposal):
+            return None
+        proposal.status = PlanStatus.FAILED
+        proposal.failure = reason.code
+        proposal.save(update_fields=["status", "failure"])
+        return proposal
 
 
 def _place(item: PlanItem, builder: InstanceBuilder, start: int, end: int) -> None:
@@ -749,19 +763,22 @@ def _follow_up_task(
     )
 
 
-def _locked_proposal(proposal: PlanProposal) -> PlanProposal:
-    """The proposal under a row lock, if it is open to apply or discard."""
+def _locked_proposal(proposal: PlanProposal, *, planning_ok: bool = False) -> PlanProposal:
+    """The proposal under a row lock, if it is open to apply (or, with `planning_ok`, to
+    discard while it is still being made)."""
     locked = PlanProposal.objects.select_for_update().get(pk=proposal.pk)
-    if locked.status == PlanStatus.PLANNING:
+    if locked.status == PlanStatus.PLANNING and not planning_ok:
         raise PlanNotReady
-    if locked.status != PlanStatus.PROPOSED:
+    if locked.status not in (PlanStatus.PROPOSED, PlanStatus.PLANNING):
         raise PlanNotProposed
     return locked
 
 
 def discard_proposal(proposal: PlanProposal, *, user: User | None) -> PlanProposal:
+    """Close a proposal unapplied. One still being made may be discarded too (say its job
+    died); a job that finishes later then stores nothing."""
     with transaction.atomic():
-        locked = _locked_proposal(proposal)
+        locked = _locked_proposal(proposal, planning_ok=True)
         locked.status = PlanStatus.DISCARDED
         locked.decided_by = user
         locked.decided_at = timezone.now()

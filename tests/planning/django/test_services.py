@@ -288,8 +288,6 @@ def test_a_requested_batch_waits_for_its_job_which_plans_only_the_asked_tasks_on
     assert (proposal.status, proposal.items.count(), len(jobs)) == (PlanStatus.PLANNING, 0, 1)
     with pytest.raises(PlanNotReady):
         services.apply_proposal(proposal, actor=SYSTEM)
-    with pytest.raises(PlanNotReady):
-        services.discard_proposal(proposal, user=None)
 
     made = services.make_requested_batch(proposal.pk)
 
@@ -302,6 +300,27 @@ def test_a_requested_batch_waits_for_its_job_which_plans_only_the_asked_tasks_on
     assert made.items.count() == 1
     other.refresh_from_db()
     assert other.status == BookingTaskStatus.OPEN
+
+
+def test_a_requested_batch_discarded_while_the_solver_runs_stays_discarded(
+    django_capture_on_commit_callbacks, monkeypatch, exam_type, clinic
+):
+    make_task(exam_type)
+    with django_capture_on_commit_callbacks():
+        proposal = services.request_batch(clinic)
+    solve = solver.plan_batch
+
+    def discarded_meanwhile(*args, **kwargs):
+        services.discard_proposal(proposal, user=None)  # say, the secretary gave up waiting
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(solver, "plan_batch", discarded_meanwhile)
+
+    assert services.make_requested_batch(proposal.pk) is None
+
+    proposal.refresh_from_db()
+    assert proposal.status == PlanStatus.DISCARDED
+    assert not proposal.items.exists()
 
 
 def test_a_requested_batch_with_nothing_left_to_plan_fails_with_the_reason(

@@ -313,18 +313,22 @@ def overdue_tasks(today: date) -> QuerySet[BookingTask]:
 
 def _batch_tasks(
     clinic: Clinic, today: date, *, task_ids: Sequence[int] | None, overdue_only: bool
-) -> list[BookingTask]:
-    """The clinic's open tasks a batch plan covers (all of them by default); NothingToPlan
-    if there are none."""
+) -> QuerySet[BookingTask]:
+    """The clinic's open tasks a batch plan covers (all of them by default)."""
     open_tasks = (
         overdue_tasks(today)
         if overdue_only
         else BookingTask.objects.filter(status=BookingTaskStatus.OPEN)
     )
-    tasks_qs = open_tasks.filter(clinic=clinic).select_related("appointment_type")
-    if task_ids is not None:
-        tasks_qs = tasks_qs.filter(pk__in=task_ids)
-    tasks = list(tasks_qs)
+    tasks = open_tasks.filter(clinic=clinic).select_related("appointment_type")
+    return tasks if task_ids is None else tasks.filter(pk__in=task_ids)
+
+
+def _batch_task_list(
+    clinic: Clinic, today: date, *, task_ids: Sequence[int] | None, overdue_only: bool
+) -> list[BookingTask]:
+    """As `_batch_tasks`, read; NothingToPlan if there are none."""
+    tasks = list(_batch_tasks(clinic, today, task_ids=task_ids, overdue_only=overdue_only))
     if not tasks:
         raise NothingToPlan
     return tasks
@@ -384,7 +388,7 @@ def propose_batch(
     now, in the caller's process."""
     now = now or timezone.now()
     today = now.astimezone(clinic.tz).date()
-    tasks = _batch_tasks(clinic, today, task_ids=task_ids, overdue_only=overdue_only)
+    tasks = _batch_task_list(clinic, today, task_ids=task_ids, overdue_only=overdue_only)
     stats, items = _batch_items(clinic, tasks, now)
     proposal = PlanProposal(clinic=clinic, kind=PlanKind.BATCH, created_by=created_by)
     return _save_proposal(proposal, stats, items)
@@ -404,9 +408,9 @@ def request_batch(
     from planning.tasks import make_batch_plan  # the tasks module imports this one
 
     now = now or timezone.now()
-    _batch_tasks(
-        clinic, now.astimezone(clinic.tz).date(), task_ids=task_ids, overdue_only=overdue_only
-    )
+    today = now.astimezone(clinic.tz).date()
+    if not _batch_tasks(clinic, today, task_ids=task_ids, overdue_only=overdue_only).exists():
+        raise NothingToPlan
     with transaction.atomic():
         proposal = PlanProposal.objects.create(
             clinic=clinic,
@@ -429,7 +433,7 @@ def make_requested_batch(proposal_id: int, *, now: datetime | None = None) -> Pl
         return None
     clinic = proposal.clinic
     try:
-        tasks = _batch_tasks(
+        tasks = _batch_task_list(
             clinic,
             now.astimezone(clinic.tz).date(),
             task_ids=proposal.requested_task_ids,

@@ -157,6 +157,10 @@ class ContactMode(models.TextChoices):
     PHONE = "phone", _("Phone")
 
 
+# Notice and change cutoffs are given in hours; a year is the most any rule needs.
+MAX_RULE_HOURS = 24 * 365
+
+
 class AppointmentType(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="appointment_types")
     name = models.CharField(max_length=200)
@@ -187,12 +191,18 @@ class AppointmentType(models.Model):
     requires_confirmation = models.BooleanField(
         default=False, help_text=_("A secretary confirms the patient's choice (status pending).")
     )
-    min_notice_hours = models.PositiveSmallIntegerField(default=24)
+    min_notice_hours = models.PositiveSmallIntegerField(
+        default=24, validators=[MaxValueValidator(MAX_RULE_HOURS)]
+    )
     booking_horizon_days = models.PositiveSmallIntegerField(
         default=90, validators=[MinValueValidator(1), MaxValueValidator(730)]
     )
-    change_cutoff_hours = models.PositiveSmallIntegerField(default=48)
-    max_patient_changes = models.PositiveSmallIntegerField(default=2)
+    change_cutoff_hours = models.PositiveSmallIntegerField(
+        default=48, validators=[MaxValueValidator(MAX_RULE_HOURS)]
+    )
+    max_patient_changes = models.PositiveSmallIntegerField(
+        default=2, validators=[MaxValueValidator(100)]
+    )
     offers_count = models.PositiveSmallIntegerField(
         default=6, validators=[MinValueValidator(1), MaxValueValidator(50)]
     )

@@ -62,6 +62,8 @@ from planning.models import (
 MAX_PROTECTED_TASKS = 2000
 # No plan looks further ahead than this.
 MAX_HORIZON_DAYS = 366
+# A booking task's window ends at most this far ahead (a yearly control, with room to move).
+MAX_TASK_AHEAD_DAYS = 2 * 366
 # A re-plan looks for new times up to this long after the last affected appointment.
 REPLAN_REACH_DAYS = 14
 # A patient whose appointment a re-plan had to cancel is asked to choose within this many days.
@@ -116,6 +118,8 @@ def booking_task_create(
         raise ValidationError(_("The last day must not be before the first day."))
     if respond_by > latest_date:
         raise ValidationError(_("The patient must be asked to choose before the last day."))
+    if latest_date > timezone.localdate() + timedelta(days=MAX_TASK_AHEAD_DAYS):
+        raise ValidationError(_("The last day may be at most two years ahead."))
     if deadline is None:
         deadline = referral.care_deadline if referral else latest_date
     if priority is None:

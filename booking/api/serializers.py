@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from booking.api import fields
 from booking.models import (
     CHANGEABLE_STATUSES,
     Appointment,
@@ -56,14 +57,15 @@ class AppointmentTypePublicSerializer(serializers.ModelSerializer[AppointmentTyp
 
 
 class SlotSearchSerializer(serializers.Serializer[Any]):
-    date_from = serializers.DateField(required=False, help_text="First day, clinic local time.")
-    date_to = serializers.DateField(required=False, help_text="Last day (inclusive).")
-    patient = serializers.IntegerField(required=False, help_text="Book for this patient (proxy).")
+    date_from = fields.DateField(required=False, help_text="First day, clinic local time.")
+    date_to = fields.DateField(required=False, help_text="Last day (inclusive).")
+    patient = fields.IdField(required=False, help_text="Book for this patient (proxy).")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         today = timezone.localdate()
         attrs.setdefault("date_from", today)
-        attrs.setdefault("date_to", attrs["date_from"] + timedelta(days=13))
+        if "date_to" not in attrs:
+            attrs["date_to"] = min(attrs["date_from"] + timedelta(days=13), fields.LAST_DAY)
         if attrs["date_to"] < attrs["date_from"]:
             raise serializers.ValidationError(
                 {"date_to": _("The last day must not be before the first day.")}
@@ -203,13 +205,13 @@ def _preparation_task(task: PreparationTask) -> dict[str, Any]:
 
 
 class BookSerializer(serializers.Serializer[Any]):
-    appointment_type = serializers.IntegerField()
-    starts_at = serializers.DateTimeField()
-    patient = serializers.IntegerField(required=False)
+    appointment_type = fields.IdField()
+    starts_at = fields.DateTimeField()
+    patient = fields.IdField(required=False)
 
 
 class RescheduleSerializer(serializers.Serializer[Any]):
-    starts_at = serializers.DateTimeField()
+    starts_at = fields.DateTimeField()
 
 
 class CancelSerializer(serializers.Serializer[Any]):

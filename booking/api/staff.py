@@ -13,6 +13,7 @@ from rest_framework import permissions, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from booking.api import fields
 from booking.models import (
     Absence,
     AppointmentType,
@@ -24,6 +25,7 @@ from booking.models import (
     WorkingHours,
 )
 from booking.selectors import clinics_for_staff
+from planning.core.slots import MAX_OVERLAPPING_REQUIREMENTS
 
 M = TypeVar("M", bound=Model)
 WRITER_ROLES = (StaffRole.SECRETARY, StaffRole.LEADER)
@@ -47,7 +49,7 @@ class IsClinicStaff(permissions.BasePermission):
         return clinics_for_method(request).exists()
 
 
-class ClinicScopedSerializer(serializers.ModelSerializer[M]):
+class ClinicScopedSerializer(fields.ModelSerializer[M]):
     """Foreign keys to clinics and resources accept only those the user may change."""
 
     def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
@@ -80,7 +82,7 @@ def _check_order(
         raise serializers.ValidationError({last: message})
 
 
-class ClinicSerializer(serializers.ModelSerializer[Clinic]):
+class ClinicSerializer(fields.ModelSerializer[Clinic]):
     class Meta:
         model = Clinic
         fields = ["id", "name", "address", "time_zone"]
@@ -149,13 +151,13 @@ class AbsenceSerializer(ClinicScopedSerializer[Absence]):
         return attrs
 
 
-class RequirementSerializer(serializers.ModelSerializer[ResourceRequirement]):
+class RequirementSerializer(fields.ModelSerializer[ResourceRequirement]):
     class Meta:
         model = ResourceRequirement
         fields = ["kind", "tag", "count"]
 
 
-class _PreparationSerializer(serializers.ModelSerializer[PreparationTemplate]):
+class _PreparationSerializer(fields.ModelSerializer[PreparationTemplate]):
     class Meta:
         model = PreparationTemplate
         fields = ["id", "title", "instructions", "timing", "days_before"]
@@ -191,9 +193,33 @@ class AppointmentTypeSerializer(ClinicScopedSerializer[AppointmentType]):
         ]
 
     def validate_requirements(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        value = self._complete("requirements", RequirementSerializer, value)
         if not value:
             raise serializers.ValidationError(_("An appointment type needs at least one resource."))
+        if sum(r.get("count", 1) for r in value) > MAX_OVERLAPPING_REQUIREMENTS:
+            raise serializers.ValidationError(
+                _("An appointment type may need at most %(n)d resources.")
+                % {"n": MAX_OVERLAPPING_REQUIREMENTS}
+            )
         return value
+
+    def validate_preparations(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return self._complete("preparations", _PreparationSerializer, value)
+
+    def _complete(
+        self,
+        name: str,
+        serializer_class: type[serializers.ModelSerializer[Any]],
+        value: list[dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        """The nested list, each item validated in full. A PATCH makes every nested field
+        optional in DRF, but a list given replaces the old one, so its items must be whole."""
+        if not self.partial:
+            return value
+        whole = serializer_class(data=self.initial_data.get(name), many=True)
+        if not whole.is_valid():
+            raise serializers.ValidationError(whole.errors)
+        return list(whole.validated_data)
 
     @transaction.atomic
     def create(self, validated_data: dict[str, Any]) -> AppointmentType:

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from booking import services
+from booking.api import fields
 from booking.api.errors import request_user
 from booking.api.serializers import AppointmentSerializer, PatientSummarySerializer
 from booking.api.staff import IsClinicStaff, writable_clinics
@@ -44,19 +45,19 @@ class PatientLookupSerializer(serializers.Serializer[Any]):
 
 
 class ClinicDaySerializer(serializers.Serializer[Any]):
-    clinic = serializers.IntegerField()
-    date = serializers.DateField()
+    clinic = fields.IdField()
+    date = fields.DateField()
 
 
 class StaffBookSerializer(serializers.Serializer[Any]):
-    patient = serializers.IntegerField()
-    appointment_type = serializers.IntegerField()
-    starts_at = serializers.DateTimeField()
+    patient = fields.IdField()
+    appointment_type = fields.IdField()
+    starts_at = fields.DateTimeField()
     cause = serializers.ChoiceField(choices=STAFF_CAUSES, default=EventCause.PATIENT_CHANGE)
 
 
 class StaffRescheduleSerializer(serializers.Serializer[Any]):
-    starts_at = serializers.DateTimeField()
+    starts_at = fields.DateTimeField()
     cause = serializers.ChoiceField(choices=STAFF_CAUSES, default=EventCause.PATIENT_CHANGE)
 
 

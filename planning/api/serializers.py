@@ -3,6 +3,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
+from booking.api import fields
 from booking.api.serializers import PatientSummarySerializer
 from planning import solver
 from planning.errors import NothingToPlan, PlannerFailed
@@ -68,28 +69,28 @@ class StaffBookingTaskSerializer(BookingTaskSerializer):
 
 
 class BookingTaskCreateSerializer(serializers.Serializer[Any]):
-    patient = serializers.IntegerField()
-    appointment_type = serializers.IntegerField()
-    referral = serializers.IntegerField(required=False, allow_null=True)
-    earliest_date = serializers.DateField()
-    latest_date = serializers.DateField()
-    respond_by = serializers.DateField()
-    deadline = serializers.DateField(required=False)
+    patient = fields.IdField()
+    appointment_type = fields.IdField()
+    referral = fields.IdField(required=False, allow_null=True)
+    earliest_date = fields.DateField()
+    latest_date = fields.DateField()
+    respond_by = fields.DateField()
+    deadline = fields.DateField(required=False)
     priority = serializers.IntegerField(required=False, min_value=1, max_value=3)
     note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
 class StaffTaskFilterSerializer(serializers.Serializer[Any]):
-    clinic = serializers.IntegerField(required=False)
-    patient = serializers.IntegerField(required=False)
+    clinic = fields.IdField(required=False)
+    patient = fields.IdField(required=False)
     status = serializers.ChoiceField(choices=BookingTaskStatus.choices, required=False)
 
 
 class PlanFilterSerializer(serializers.Serializer[Any]):
-    clinic = serializers.IntegerField(required=False)
+    clinic = fields.IdField(required=False)
     kind = serializers.ChoiceField(choices=PlanKind.choices, required=False)
     status = serializers.ChoiceField(choices=PlanStatus.choices, required=False)
-    absence = serializers.IntegerField(required=False)
+    absence = fields.IdField(required=False)
 
 
 class OffersQuerySerializer(serializers.Serializer[Any]):
@@ -146,12 +147,12 @@ def offer_page_data(page: OfferPage, offset: int) -> dict[str, Any]:
 
 
 class ChooseSerializer(serializers.Serializer[Any]):
-    starts_at = serializers.DateTimeField()
+    starts_at = fields.DateTimeField()
 
 
 class BatchPlanSerializer(serializers.Serializer[Any]):
     task_ids = serializers.ListField(
-        child=serializers.IntegerField(), required=False, max_length=5000, allow_empty=False
+        child=fields.IdField(), required=False, max_length=5000, allow_empty=False
     )
     overdue_only = serializers.BooleanField(default=False)
 

@@ -152,7 +152,7 @@ class StaffBookingTaskListView(APIView):
         patient = get_object_or_404(Patient, pk=data.pop("patient"))
         referral_id = data.pop("referral", None)
         referrals = Referral.objects.filter(clinic__in=writable_clinics(request))
-        referral = get_object_or_404(referrals, pk=referral_id) if referral_id else None
+        referral = get_object_or_404(referrals, pk=referral_id) if referral_id is not None else None
         task = services.booking_task_create(
             patient=patient,
             appointment_type=appointment_type,

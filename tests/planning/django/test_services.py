@@ -1,8 +1,9 @@
 """The planning services on the database: offers, the patient's choice, batch plans, re-plans."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.utils.translation import gettext
 
 from booking.errors import SlotUnavailable
 from booking.models import Absence, ActorKind, AppointmentEvent, EventCause, EventKind, ResourceKind
@@ -179,6 +180,16 @@ def test_a_referral_of_another_patient_is_refused(exam_type, clinic):
     )
     with pytest.raises(ValidationError):
         make_task(exam_type, referral=referral)
+
+
+def test_a_task_window_more_than_two_years_ahead_is_refused(exam_type):
+    from django.core.exceptions import ValidationError
+
+    last_allowed = date(2027, 1, 4) + timedelta(days=services.MAX_TASK_AHEAD_DAYS)
+    assert make_task(exam_type, latest_date=last_allowed).latest_date == last_allowed
+    with pytest.raises(ValidationError) as refused:
+        make_task(exam_type, latest_date=last_allowed + timedelta(days=1))
+    assert refused.value.messages == [gettext("The last day may be at most two years ahead.")]
 
 
 # --- Batch plans -----------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 The key's record is inserted first, inside the same transaction as the booking, so a concurrent
 repeat waits on the unique index and then replays the first answer instead of booking again.
 Only successful answers are kept; a refused request changed nothing and may simply be retried.
+A replay first asks the view whether the user may still act on what the request names: the
+first answer holds a patient's data, and a proxy may have ended since.
 """
 
 import hashlib
@@ -24,6 +26,8 @@ HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
 
 Handler = Callable[..., Response]
+# Raises (NotFound, PermissionDenied) unless the user may still act on what the request names.
+Authorize = Callable[..., object]
 
 
 class _Undo(Exception):
@@ -40,12 +44,15 @@ def _as_json(data: Any) -> Any:
     return json.loads(json.dumps(data, cls=JSONEncoder))
 
 
-def _replay(request: Request, key: str, fingerprint: str) -> Response | None:
+def _replay(
+    request: Request, key: str, fingerprint: str, authorize: Callable[[], object]
+) -> Response | None:
     record = IdempotencyRecord.objects.filter(user=request_user(request), key=key).first()
     if record is None:
         return None
     if record.request_fingerprint != fingerprint:
         return idempotency_key_reused()
+    authorize()
     return Response(
         record.response_body, status=record.status_code, headers={"Idempotent-Replayed": "true"}
     )
@@ -85,23 +92,37 @@ def _first_run(
         return undo.response
 
 
-def idempotent(handler: Handler) -> Handler:
-    @wraps(handler)
-    def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
-        key = request.headers.get(HEADER)
-        if key is None:
-            return handler(view, request, *args, **kwargs)
-        if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-            return error_response(
-                "invalid_idempotency_key",
-                _("The Idempotency-Key header must be 1–200 printable characters."),
-                400,
-            )
-        fingerprint = _fingerprint(request)
-        replayed = _replay(request, key, fingerprint)
-        if replayed is not None:
-            return replayed
-        response = _first_run(handler, view, request, key, fingerprint, *args, **kwargs)
-        return response or _replay(request, key, fingerprint) or idempotency_key_reused()
+def idempotent(authorize: Authorize) -> Callable[[Handler], Handler]:
+    """Make a POST handler idempotent per user and key. `authorize(view, request, *args,
+    **kwargs)` is the handler's own access check, run again before a stored answer is replayed."""
 
-    return wrapper
+    def decorate(handler: Handler) -> Handler:
+        @wraps(handler)
+        def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+            key = request.headers.get(HEADER)
+            if key is None:
+                return handler(view, request, *args, **kwargs)
+            if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+                return error_response(
+                    "invalid_idempotency_key",
+                    _("The Idempotency-Key header must be 1–200 printable characters."),
+                    400,
+                )
+            fingerprint = _fingerprint(request)
+
+            def may_still_act() -> object:
+                return authorize(view, request, *args, **kwargs)
+
+            replayed = _replay(request, key, fingerprint, may_still_act)
+            if replayed is not None:
+                return replayed
+            response = _first_run(handler, view, request, key, fingerprint, *args, **kwargs)
+            return (
+                response
+                or _replay(request, key, fingerprint, may_still_act)
+                or idempotency_key_reused()
+            )
+
+        return wrapper
+
+    return decorate

@@ -120,7 +120,7 @@ class AppointmentListView(APIView):
         responses={201: AppointmentSerializer},
         parameters=[IDEMPOTENCY_PARAMETER],
     )
-    @idempotent
+    @idempotent(authorize=lambda view, request: view.booked_for(request))
     def post(self, request: Request) -> Response:
         data = BookSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -136,6 +136,12 @@ class AppointmentListView(APIView):
             actor=actor_for(request, patient),
         )
         return Response(AppointmentSerializer(appointment).data, status=status.HTTP_201_CREATED)
+
+    def booked_for(self, request: Request) -> Patient:
+        """The patient a (valid) booking request names, if the user may act for them."""
+        data = BookSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return acting_for(request, data.validated_data.get("patient"))
 
 
 def _own_appointment(request: Request, pk: int) -> Appointment:

@@ -97,7 +97,7 @@ class BookingTaskChooseView(APIView):
         responses={201: AppointmentSerializer},
         parameters=[IDEMPOTENCY_PARAMETER],
     )
-    @idempotent
+    @idempotent(authorize=lambda view, request, pk: _own_task(request, pk))
     def post(self, request: Request, pk: int) -> Response:
         task = _own_task(request, pk)
         data = validated(ChooseSerializer, request.data)

@@ -1,0 +1,1343 @@
+"""Who may do what: every operation of /api/v1/ by every kind of user, against every object.
+
+The rules the product promises:
+
+1. A patient sees and changes only their own data and that of the people they hold a currently
+   valid proxy for; an expired, not yet valid or revoked proxy gives nothing. Anyone else's
+   object answers 404, in lists (it is simply absent) and in detail views alike; a write to it
+   answers 404 and changes nothing.
+2. Staff see only the clinics they are members of: another clinic's objects answer 404 (or are
+   absent from lists); a role that may only read (clinician) cannot write (403 or 404) and
+   changes nothing.
+3. Every read of a patient's data by staff is logged (PatientAccessLog: staff user, patient,
+   action); a refused read logs nothing.
+4. Anonymous requests get 401/403 everywhere under /api/v1/ except the login and CSRF endpoints.
+
+The world: two clinics, A and B, each with a clinician and a room, a self-bookable type with a
+preparation, an absence over booked appointments, a proposed batch plan, referrals and booking
+tasks. Alice is a patient of clinic A; Bob of clinic B. A parent holds a valid proxy for a child
+(an appointment in B, a booking task in A). Three more patients hold a proxy that gives nothing
+today: one that expired yesterday (for Alice), one revoked (for Bob) and one that starts tomorrow
+(for the child). While it was still valid, the revoked proxy's holder booked for Bob and chose
+a time for one of his booking tasks, each with an Idempotency-Key; the clinic has since
+cancelled both appointments. Staff: a secretary and a clinician of clinic A, a secretary of
+clinic B.
+
+Each table row is one operation of the OpenAPI schema with the objects it is tried on and the
+rule that says who may; every row runs for every actor (anonymous too) against each object.
+Each case checks
+
+- the status: the row's success status for those the rule allows, 404 for someone else's
+  object, 403/404 for a role that may not or a patient on a staff endpoint, 401/403 anonymous;
+- what an allowed answer holds: the object asked for, or exactly the objects the actor may see;
+- no answer carries a patient the actor may not see (patient summaries are looked for anywhere
+  in the answer);
+- the access log: an allowed staff request answering with a patient's data (or offers for their
+  task) logs exactly those patients for that staff user; every other request logs nothing;
+- a refused write changed no row of the tracked tables.
+
+`test_the_tables_cover_every_operation_of_the_schema` holds the tables to drf-spectacular's
+schema; `test_every_row_allows_someone_and_refuses_someone` keeps a row from passing because
+nobody (or everybody) may use it.
+
+Where the rules leave room, this module assumes:
+
+- Patient lookup (GET /staff/patients/lookup/) and the `patient` of a staff booking or booking
+  task may be any patient in the register, for staff of any clinic and role: a Patient belongs
+  to no clinic, and staff must find and book patients new to their clinic. The clinic scope
+  applies to the clinic's own rows; every such read is logged.
+- Creating a row whose body refers to another clinic's clinic, resource, type or referral may
+  answer 400 ("does not exist") or 404: the 404 of the rules is for objects asked for by URL,
+  and a 400 that treats the id as unknown tells no more.
+- A patient on a staff endpoint gets 403 (or 404); staff have no patient record, so patient
+  endpoints answer them 404, or an empty list.
+- A staff answer to a write that shows a patient's data (book, move, cancel, booking task, plan)
+  is a read of that data too and is logged; configuration answers carry no patient data.
+- Logging out needs a session like every other endpoint but login and CSRF (401/403 anonymous).
+
+The world is built once for the module inside a transaction rolled back at the end; every case
+runs in a savepoint of it, so a case's writes vanish with it. The clock is the suite's: Monday
+2027-01-04 07:00 Europe/Oslo.
+"""
+
+import enum
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.contrib.sessions.models import Session
+from django.core.cache import cache
+from django.db import DatabaseError, connection, models, transaction
+from django.http import HttpResponse
+from django.test import override_settings
+from drf_spectacular.generators import SchemaGenerator
+from rest_framework.test import APIClient
+
+from booking import services
+from booking.api.idempotency import HEADER
+from booking.models import (
+    Absence,
+    Allocation,
+    Appointment,
+    AppointmentEvent,
+    AppointmentType,
+    Clinic,
+    IdempotencyRecord,
+    PreparationTask,
+    PreparationTemplate,
+    Resource,
+    ResourceKind,
+    ResourceRequirement,
+    StaffMembership,
+    StaffRole,
+    WorkingHours,
+)
+from patients.models import Patient, PatientAccessLog, Proxy, ProxyKind, Referral
+from planning import services as planning_services
+from planning.models import (
+    BookingTask,
+    BookingTaskStatus,
+    PlanItem,
+    PlanKind,
+    PlanProposal,
+)
+from tests import factories
+from tests.conftest import NOW, oslo
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
+
+API = "/api/v1"
+PASSWORD = "pw-for-tests"  # tests.factories.UserFactory's
+WED_6_10 = "2027-01-06T10:00:00+01:00"  # free in both clinics
+THU_14_10 = "2027-01-14T10:00:00+01:00"  # free in both clinics: where appointments move to
+ATTENDANCE_DAY = "2027-01-13"  # the day of the booked appointments
+REPLAYED_AT = "2027-01-20T10:00:00+01:00"
+REPLAY_KEY = "booked-while-the-proxy-was-valid"
+CHOOSE_KEY = "chosen-while-the-proxy-was-valid"
+TASK_DATES = {
+    "earliest_date": "2027-01-05",
+    "latest_date": "2027-01-29",
+    "respond_by": "2027-01-11",
+}
+
+
+# --- The world ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    user_id: int | None = None
+    own: str | None = None  # the actor's own patient record
+    patients: frozenset[str] = frozenset()  # own record and valid proxies
+    reads: frozenset[str] = frozenset()  # clinics the actor is a member of
+    writes: frozenset[str] = frozenset()  # clinics the actor may change
+
+    @property
+    def anonymous(self) -> bool:
+        return self.user_id is None
+
+    @property
+    def staff(self) -> bool:
+        return bool(self.reads)
+
+
+@dataclass(frozen=True)
+class Obj:
+    pk: int
+    patient: str | None = None  # whose data it is
+    clinic: str | None = None  # "A" or "B"
+
+
+@dataclass
+class World:
+    objs: dict[str, Obj]
+    actors: dict[str, Actor]
+    sessions: dict[str, str]
+    groups: dict[tuple[str, str], frozenset[int]]  # (kind, clinic or patient) -> ids
+    national_ids: dict[str, str]
+    usernames: dict[str, str]
+    offered: dict[str, str]  # an open task -> a time it offers
+    patient_names: dict[int, str] = field(default_factory=dict)  # patient id -> name
+
+    def pk(self, name: str) -> int:
+        return self.objs[name].pk
+
+    def patient_of(self, name: str, actor: Actor) -> str | None:
+        return actor.own if name == "self" else self.objs[name].patient
+
+    def union(self, kind: str, keys: frozenset[str]) -> set[int]:
+        return {pk for key in keys for pk in self.groups.get((kind, key), frozenset())}
+
+
+PATIENT_ACTORS = ("alice", "bob", "parent", "expired", "revoked", "future")
+STAFF_ACTORS = ("sec_a", "clin_a", "sec_b")
+ACTORS = (*PATIENT_ACTORS, *STAFF_ACTORS, "anonymous")
+
+
+def _patient(name: str, born: date = date(1980, 5, 17), *, user: bool = True) -> Patient:
+    return factories.PatientFactory.create(
+        born=born,
+        given_name=name.capitalize(),
+        family_name=f"Tilgang{name.capitalize()}",
+        **({} if user else {"user": None}),
+    )
+
+
+def _clinic(label: str) -> tuple[Clinic, Resource, Resource, AppointmentType]:
+    clinic = factories.ClinicFactory.create(name=f"Poliklinikk {label}")
+    clinician = factories.weekday_resource(clinic, ResourceKind.CLINICIAN, ["endoscopist"])
+    room = factories.weekday_resource(clinic, ResourceKind.ROOM, ["consultation"])
+    control = factories.AppointmentTypeFactory.create(clinic=clinic, name=f"Kontroll {label}")
+    factories.requirement(control, ResourceKind.CLINICIAN)
+    factories.requirement(control, ResourceKind.ROOM)
+    PreparationTemplate.objects.create(
+        appointment_type=control, title="Medisinliste", timing="deadline", days_before=5
+    )
+    return clinic, clinician, room, control
+
+
+def _book(patient: Patient, appointment_type: AppointmentType, starts_at: datetime) -> Appointment:
+    return services.appointment_book(
+        patient=patient,
+        appointment_type=appointment_type,
+        starts_at=starts_at,
+        actor=services.SYSTEM,
+    )
+
+
+def _moved_task(appointment: Appointment) -> BookingTask:
+    """What a re-plan leaves: the clinic moved the appointment; the patient may accept it."""
+    return BookingTask.objects.create(
+        clinic=appointment.clinic,
+        patient=appointment.patient,
+        appointment_type=appointment.appointment_type,
+        earliest_date=date(2027, 1, 4),
+        latest_date=date(2027, 1, 27),
+        deadline=date(2027, 1, 27),
+        respond_by=date(2027, 1, 11),
+        status=BookingTaskStatus.MOVED,
+        appointment=appointment,
+    )
+
+
+def _plan(clinic: Clinic, tasks: list[BookingTask]) -> PlanProposal:
+    """A proposed batch plan with an item (unplaced, so applying it books nothing) per task."""
+    plan = PlanProposal.objects.create(clinic=clinic, kind=PlanKind.BATCH)
+    for task in tasks:
+        PlanItem.objects.create(
+            proposal=plan, patient=task.patient, booking_task=task, unplaced_reason="not_planned"
+        )
+    return plan
+
+
+def _session(user: User) -> str:
+    api = APIClient()
+    api.force_login(user)
+    return api.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def _build_world() -> World:
+    clinic_a, clinician_a, _, type_a = _clinic("A")
+    clinic_b, clinician_b, _, type_b = _clinic("B")
+    internal_b = factories.AppointmentTypeFactory.create(
+        clinic=clinic_b, name="Intern B", self_bookable=False
+    )
+    factories.requirement(internal_b, ResourceKind.CLINICIAN)
+
+    sec_a = factories.StaffFactory.create(clinic=clinic_a, role=StaffRole.SECRETARY).user
+    clin_a = factories.StaffFactory.create(clinic=clinic_a, role=StaffRole.CLINICIAN).user
+    sec_b = factories.StaffFactory.create(clinic=clinic_b, role=StaffRole.SECRETARY).user
+
+    alice, bob, parent = _patient("alice"), _patient("bob"), _patient("parent")
+    child = _patient("child", date(2016, 3, 1), user=False)
+    expired, revoked, future = _patient("expired"), _patient("revoked"), _patient("future")
+    factories.ProxyFactory.create(holder=parent, subject=child, kind=ProxyKind.PARENT)
+    factories.ProxyFactory.create(
+        holder=expired,
+        subject=alice,
+        kind=ProxyKind.POWER_OF_ATTORNEY,
+        valid_from=date(2025, 1, 1),
+        valid_until=date(2027, 1, 3),  # yesterday
+    )
+    revoked_proxy = factories.ProxyFactory.create(
+        holder=revoked, subject=bob, kind=ProxyKind.POWER_OF_ATTORNEY
+    )
+    factories.ProxyFactory.create(
+        holder=future, subject=child, kind=ProxyKind.PARENT, valid_from=date(2027, 1, 5)
+    )
+
+    appt_alice = _book(alice, type_a, oslo(2027, 1, 13, 10))
+    appt_bob = _book(bob, type_b, oslo(2027, 1, 13, 10))
+    appt_child = _book(child, type_b, oslo(2027, 1, 13, 11))
+
+    referral_alice = alice.referrals.create(
+        clinic=clinic_a, received_on=date(2026, 12, 1), care_deadline=date(2027, 2, 1)
+    )
+    referral_bob = bob.referrals.create(
+        clinic=clinic_b, received_on=date(2026, 12, 1), care_deadline=date(2027, 2, 1)
+    )
+
+    def open_task(
+        patient: Patient, kind: AppointmentType, referral: Referral | None
+    ) -> BookingTask:
+        return planning_services.booking_task_create(
+            patient=patient,
+            appointment_type=kind,
+            earliest_date=date(2027, 1, 5),
+            latest_date=date(2027, 1, 29),
+            respond_by=date(2027, 1, 11),
+            referral=referral,
+        )
+
+    task_alice = open_task(alice, type_a, referral_alice)
+    task_child = open_task(child, type_a, None)
+    task_bob = open_task(bob, type_b, referral_bob)
+    task_bob_again = open_task(bob, type_b, None)
+    # While the proxy was valid, its holder booked for Bob and chose a time for one of his
+    # booking tasks, each with an Idempotency-Key. The clinic has since cancelled both
+    # appointments (the task is open again), and the proxy was revoked.
+    assert revoked.user is not None
+    holder_api = APIClient()
+    holder_api.force_login(revoked.user)
+    booked = holder_api.post(
+        f"{API}/appointments/",
+        {"appointment_type": type_b.pk, "starts_at": REPLAYED_AT, "patient": bob.pk},
+        format="json",
+        headers={HEADER: REPLAY_KEY},
+    )
+    assert booked.status_code == 201, booked.content
+    first_time = planning_services.booking_task_offers(task_bob_again, count=1).offers[0]
+    chose_at = first_time.starts_at.isoformat()
+    chosen = holder_api.post(
+        f"{API}/booking-tasks/{task_bob_again.pk}/choose/",
+        {"starts_at": chose_at},
+        format="json",
+        headers={HEADER: CHOOSE_KEY},
+    )
+    assert chosen.status_code == 201, chosen.content
+    for answer in (booked, chosen):
+        cancelled = Appointment.objects.get(pk=answer.json()["id"])
+        services.appointment_cancel(appointment=cancelled, actor=services.SYSTEM)
+    BookingTask.objects.filter(pk=task_bob_again.pk).update(
+        status=BookingTaskStatus.OPEN, appointment=None
+    )
+    revoked_proxy.revoked_at = NOW - timedelta(days=2)
+    revoked_proxy.save()
+
+    moved_alice, moved_child, moved_bob = map(_moved_task, (appt_alice, appt_child, appt_bob))
+
+    absence_a = Absence.objects.create(
+        resource=clinician_a,
+        starts_at=oslo(2027, 1, 13, 9),
+        ends_at=oslo(2027, 1, 13, 11),
+        reason="sick",
+    )
+    absence_b = Absence.objects.create(
+        resource=clinician_b,
+        starts_at=oslo(2027, 1, 13, 9),
+        ends_at=oslo(2027, 1, 13, 12),
+        reason="sick",
+    )
+    plan_a = _plan(clinic_a, [task_alice, task_child])
+    plan_b = _plan(clinic_b, [task_bob])
+
+    offered = {}
+    for name, task in (
+        ("task_alice", task_alice),
+        ("task_child", task_child),
+        ("task_bob", task_bob),
+    ):
+        offers = planning_services.booking_task_offers(task, count=1).offers
+        assert offers, f"{name} offers no time"
+        offered[name] = offers[0].starts_at.isoformat()
+    offered["task_bob_again"] = chose_at
+
+    def prep(appointment: Appointment) -> PreparationTask:
+        return appointment.preparation_tasks.get()
+
+    patients = {
+        "alice": alice, "bob": bob, "parent": parent, "child": child,
+        "expired": expired, "revoked": revoked, "future": future,
+    }  # fmt: skip
+    objs: dict[str, Obj] = {name: Obj(p.pk, patient=name) for name, p in patients.items()}
+    for label, clinic in (("a", clinic_a), ("b", clinic_b)):
+        objs[f"clinic_{label}"] = Obj(clinic.pk, clinic=label.upper())
+    mine: dict[str, tuple[models.Model, str | None, str]] = {
+        "clinician_a": (clinician_a, None, "A"),
+        "clinician_b": (clinician_b, None, "B"),
+        "hours_a": (clinician_a.working_hours.order_by("pk")[0], None, "A"),
+        "hours_b": (clinician_b.working_hours.order_by("pk")[0], None, "B"),
+        "absence_a": (absence_a, None, "A"),
+        "absence_b": (absence_b, None, "B"),
+        "type_a": (type_a, None, "A"),
+        "type_b": (type_b, None, "B"),
+        "appt_alice": (appt_alice, "alice", "A"),
+        "appt_bob": (appt_bob, "bob", "B"),
+        "appt_child": (appt_child, "child", "B"),
+        "prep_alice": (prep(appt_alice), "alice", "A"),
+        "prep_bob": (prep(appt_bob), "bob", "B"),
+        "prep_child": (prep(appt_child), "child", "B"),
+        "task_alice": (task_alice, "alice", "A"),
+        "task_child": (task_child, "child", "A"),
+        "task_bob": (task_bob, "bob", "B"),
+        "task_bob_again": (task_bob_again, "bob", "B"),
+        "moved_alice": (moved_alice, "alice", "A"),
+        "moved_child": (moved_child, "child", "B"),
+        "moved_bob": (moved_bob, "bob", "B"),
+        "referral_alice": (referral_alice, "alice", "A"),
+        "referral_bob": (referral_bob, "bob", "B"),
+        "plan_a": (plan_a, None, "A"),
+        "plan_b": (plan_b, None, "B"),
+    }
+    for name, (row, whose, clinic_label) in mine.items():
+        objs[name] = Obj(row.pk, patient=whose, clinic=clinic_label)
+
+    groups: dict[tuple[str, str], frozenset[int]] = {}
+    for label, clinic in (("A", clinic_a), ("B", clinic_b)):
+        groups["clinics", label] = frozenset([clinic.pk])
+        groups["resources", label] = frozenset(clinic.resources.values_list("pk", flat=True))
+        groups["hours", label] = frozenset(
+            WorkingHours.objects.filter(resource__clinic=clinic).values_list("pk", flat=True)
+        )
+        groups["absences", label] = frozenset(
+            Absence.objects.filter(resource__clinic=clinic).values_list("pk", flat=True)
+        )
+        groups["types", label] = frozenset(clinic.appointment_types.values_list("pk", flat=True))
+        groups["tasks", label] = frozenset(clinic.booking_tasks.values_list("pk", flat=True))
+        groups["plans", label] = frozenset(clinic.plan_proposals.values_list("pk", flat=True))
+    for name, patient in patients.items():
+        groups["appointments", name] = frozenset(patient.appointments.values_list("pk", flat=True))
+        groups["preparations", name] = frozenset(
+            PreparationTask.objects.filter(
+                appointment__patient=patient, appointment__status="booked"
+            ).values_list("pk", flat=True)
+        )
+        groups["tasks", name] = frozenset(patient.booking_tasks.values_list("pk", flat=True))
+    assert len(groups["appointments", "bob"]) == 3  # one booked, two cancelled
+    day = Appointment.objects.filter(starts_at__date=date(2027, 1, 13))
+    assert {(a.clinic.name[-1], a.pk) for a in day} == {
+        ("A", appt_alice.pk),
+        ("B", appt_bob.pk),
+        ("B", appt_child.pk),
+    }, "ATTENDANCE no longer describes the world"
+    assert groups["tasks", "A"] == {task_alice.pk, task_child.pk, moved_alice.pk}
+
+    def patient_actor(name: str, *proxies: str) -> Actor:
+        user = patients[name].user
+        assert user is not None
+        return Actor(name, user.pk, own=name, patients=frozenset([name, *proxies]))
+
+    def staff_actor(name: str, user: User, clinic: str, *, writes: bool) -> Actor:
+        return Actor(
+            name,
+            user.pk,
+            reads=frozenset([clinic]),
+            writes=frozenset([clinic] if writes else []),
+        )
+
+    actors = {
+        "alice": patient_actor("alice"),
+        "bob": patient_actor("bob"),
+        "parent": patient_actor("parent", "child"),
+        "expired": patient_actor("expired"),
+        "revoked": patient_actor("revoked"),
+        "future": patient_actor("future"),
+        "sec_a": staff_actor("sec_a", sec_a, "A", writes=True),
+        "clin_a": staff_actor("clin_a", clin_a, "A", writes=False),
+        "sec_b": staff_actor("sec_b", sec_b, "B", writes=True),
+        "anonymous": Actor("anonymous"),
+    }
+    users = {a.name: User.objects.get(pk=a.user_id) for a in actors.values() if a.user_id}
+    return World(
+        objs=objs,
+        actors=actors,
+        sessions={name: _session(user) for name, user in users.items()},
+        groups=groups,
+        national_ids={name: p.national_id for name, p in patients.items()},
+        usernames={name: user.username for name, user in users.items()},
+        offered=offered,
+        patient_names={p.pk: name for name, p in patients.items()},
+    )
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker) -> Iterator[World]:
+    """Built once, in a transaction that is rolled back when the module is done."""
+    with (
+        django_db_blocker.unblock(),
+        time_machine.travel(NOW, tick=False),
+        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+    ):
+        outer = transaction.atomic()
+        outer.__enter__()
+        built = _build_world()
+    yield built
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+TRACKED: list[type[models.Model]] = [
+    Clinic,
+    Resource,
+    WorkingHours,
+    Absence,
+    AppointmentType,
+    ResourceRequirement,
+    PreparationTemplate,
+    Appointment,
+    Allocation,
+    AppointmentEvent,
+    PreparationTask,
+    IdempotencyRecord,
+    Patient,
+    Proxy,
+    Referral,
+    StaffMembership,
+    BookingTask,
+    PlanProposal,
+    PlanItem,
+    Session,
+]
+
+
+def snapshot() -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the tracked tables (plain SQL: cheaper than the ORM)."""
+    rows = {}
+    with connection.cursor() as cursor:
+        for model in TRACKED:
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(model._meta.db_table)}")
+            rows[model.__name__] = sorted(cursor.fetchall(), key=lambda row: str(row[0]))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def untouched(world: World, django_db_blocker) -> dict[str, list[tuple[Any, ...]]]:
+    """The world's rows before any case: every case starts from them."""
+    with django_db_blocker.unblock():
+        return snapshot()
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttles() -> Iterator[None]:
+    cache.clear()
+    yield
+    cache.clear()
+
+
+# --- Who may ------------------------------------------------------------------------------------
+
+
+class Access(enum.Enum):
+    ALLOW = "allowed"
+    ANONYMOUS = "anonymous"
+    NOT_STAFF = "not staff"
+    ROLE = "role may not"
+    OTHER = "not theirs"
+
+
+Rule = Callable[[World, Actor, str], Access]
+
+
+def anyone(world: World, actor: Actor, obj: str) -> Access:
+    return Access.ALLOW
+
+
+def signed_in(world: World, actor: Actor, obj: str) -> Access:
+    return Access.ANONYMOUS if actor.anonymous else Access.ALLOW
+
+
+def own_data(world: World, actor: Actor, obj: str) -> Access:
+    """The object is the actor's own or a valid proxy's."""
+    if actor.anonymous:
+        return Access.ANONYMOUS
+    patient = world.patient_of(obj, actor)
+    return Access.ALLOW if patient is not None and patient in actor.patients else Access.OTHER
+
+
+def any_staff(world: World, actor: Actor, obj: str) -> Access:
+    if actor.anonymous:
+        return Access.ANONYMOUS
+    return Access.ALLOW if actor.staff else Access.NOT_STAFF
+
+
+def staff_reads(world: World, actor: Actor, obj: str) -> Access:
+    """Any member of the object's clinic (a list: any staff member)."""
+    if actor.anonymous:
+        return Access.ANONYMOUS
+    if not actor.staff:
+        return Access.NOT_STAFF
+    clinic = world.objs[obj].clinic if obj else None
+    return Access.ALLOW if clinic is None or clinic in actor.reads else Access.OTHER
+
+
+def staff_writes(world: World, actor: Actor, obj: str) -> Access:
+    """A secretary or leader of the object's clinic."""
+    if actor.anonymous:
+        return Access.ANONYMOUS
+    if not actor.staff:
+        return Access.NOT_STAFF
+    clinic = world.objs[obj].clinic if obj in world.objs else None
+    if clinic in actor.writes:
+        return Access.ALLOW
+    return Access.OTHER if actor.writes else Access.ROLE
+
+
+EXPECTED: dict[Access, tuple[int, ...]] = {
+    Access.ANONYMOUS: (401, 403),
+    Access.NOT_STAFF: (403, 404),
+    Access.ROLE: (403, 404),
+    Access.OTHER: (404,),
+}
+
+
+# --- What an allowed answer must hold -------------------------------------------------------------
+
+Check = Callable[[World, Actor, str, Any], list[str]]
+
+
+def listed_ids(data: Any) -> list[Any] | None:
+    items = data.get("results") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        return None
+    return [item.get("id") for item in items if isinstance(item, dict)]
+
+
+def is_the_object(world: World, actor: Actor, obj: str, data: Any) -> list[str]:
+    got = data.get("id") if isinstance(data, dict) else None
+    return [] if got == world.pk(obj) else [f"answered with id {got}, not {obj}'s"]
+
+
+def exactly(expected: Callable[[World, Actor], set[int]]) -> Check:
+    """A list of exactly the objects the actor may see."""
+
+    def check(world: World, actor: Actor, obj: str, data: Any) -> list[str]:
+        ids = listed_ids(data)
+        if ids is None:
+            return [f"not a list: {str(data)[:200]}"]
+        want = expected(world, actor)
+        found = []
+        if len(ids) != len(set(ids)):
+            found.append(f"ids listed twice: {sorted(ids)}")
+        if set(ids) - want:
+            found.append(f"lists {sorted(set(ids) - want)} it may not see")
+        if want - set(ids):
+            found.append(f"leaves out {sorted(want - set(ids))} it may see")
+        return found
+
+    return check
+
+
+def of_patients(kind: str) -> Callable[[World, Actor], set[int]]:
+    return lambda world, actor: world.union(kind, actor.patients)
+
+
+def of_clinics(kind: str) -> Callable[[World, Actor], set[int]]:
+    return lambda world, actor: world.union(kind, actor.reads)
+
+
+def me_check(world: World, actor: Actor, obj: str, data: Any) -> list[str]:
+    own = None if actor.own is None else world.pk(actor.own)
+    got_own = (data.get("patient") or {}).get("id")
+    acts_for = {p["id"] for p in data.get("acts_for", [])}
+    want_acts_for = {world.pk(p) for p in actor.patients - {actor.own}}
+    clinics = {c["id"] for c in data.get("staff_clinics", [])}
+    want_clinics = world.union("clinics", actor.reads)
+    found = []
+    if got_own != own:
+        found.append(f"patient {got_own}, expected {own}")
+    if acts_for != want_acts_for:
+        found.append(f"acts_for {sorted(acts_for)}, expected {sorted(want_acts_for)}")
+    if clinics != want_clinics:
+        found.append(f"staff_clinics {sorted(clinics)}, expected {sorted(want_clinics)}")
+    return found
+
+
+def patients_check(world: World, actor: Actor, obj: str, data: Any) -> list[str]:
+    return exactly(lambda w, a: {w.pk(p) for p in a.patients})(world, actor, obj, data)
+
+
+def types_check(world: World, actor: Actor, obj: str, data: Any) -> list[str]:
+    return exactly(lambda w, a: {w.pk("type_a"), w.pk("type_b")})(world, actor, obj, data)
+
+
+def attendance_check(world: World, actor: Actor, obj: str, data: Any) -> list[str]:
+    """The clinic's appointments on the day, every one of them."""
+    day = {world.pk(name) for name in ATTENDANCE_APPOINTMENTS[obj]}
+    return exactly(lambda w, a: day)(world, actor, obj, data)
+
+
+# --- Rows ---------------------------------------------------------------------------------------
+
+Body = Callable[[World, str, Actor], Any]
+Logs = Callable[[World, str, Actor], set[str]]
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str  # "{id}" is the object's id; "{name}" any world object's
+    rule: Rule
+    ok: int = 200
+    objects: tuple[str, ...] = ("",)
+    body: Body | None = None
+    query: Callable[[World, str], dict[str, Any]] | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    check: Check | None = None
+    logs: Logs | None = None  # the patients an allowed staff request reads
+    other: tuple[int, ...] = (404,)  # the answer for someone else's object
+    label: str = ""
+
+    @property
+    def writes(self) -> bool:
+        return self.method not in ("GET", "HEAD", "OPTIONS")
+
+
+def the_objects_patient(world: World, obj: str, actor: Actor) -> set[str]:
+    patient = world.objs[obj].patient
+    return {patient} if patient else set()
+
+
+def fixed(mapping: Mapping[str, set[str]]) -> Logs:
+    return lambda world, obj, actor: set(mapping.get(obj, set()))
+
+
+def listed_patients(by_clinic: Mapping[str, set[str]]) -> Logs:
+    return lambda world, obj, actor: {p for c in actor.reads for p in by_clinic[c]}
+
+
+# Whose data each clinic's lists and plans show (see _build_world).
+TASK_PATIENTS = {"A": {"alice", "child"}, "B": {"bob", "child"}}
+PLAN_PATIENTS = {"plan_a": {"alice", "child"}, "plan_b": {"bob"}}
+ATTENDANCE = {"clinic_a": {"alice"}, "clinic_b": {"bob", "child"}}
+ATTENDANCE_APPOINTMENTS = {"clinic_a": ("appt_alice",), "clinic_b": ("appt_bob", "appt_child")}
+HIT_BY_ABSENCE = {"absence_a": {"alice"}, "absence_b": {"bob", "child"}}
+STAFF_BOOKS_FOR = {"clinic_a": "alice", "clinic_b": "bob"}
+CLINIC_OF = {"clinic_a": "A", "clinic_b": "B"}
+# A booking task body with clinic B's type and clinic A's referral: no one may create it.
+MIXED = "type_b_with_referral_alice"
+NOBODYS = {MIXED}
+
+PATIENT_ROWS: list[Row] = [
+    # sign in and out
+    Row("GET", "/auth/csrf/", anyone, ok=204),
+    Row(
+        "POST",
+        "/auth/login/",
+        anyone,
+        ok=204,
+        body=lambda w, o, a: {"username": w.usernames["alice"], "password": PASSWORD},
+    ),
+    Row("POST", "/auth/logout/", signed_in, ok=204),
+    # who I am and may act for
+    Row("GET", "/me/", signed_in, check=me_check),
+    Row("GET", "/patients/", signed_in, check=patients_check),
+    # types and free times
+    Row("GET", "/appointment-types/", signed_in, check=types_check),
+    Row(
+        "GET",
+        "/appointment-types/{type_a}/slots/",
+        own_data,
+        objects=("self", "alice", "child", "bob"),
+        query=lambda w, o: (
+            {"date_from": "2027-01-05", "date_to": "2027-01-08"}
+            | ({} if o == "self" else {"patient": w.pk(o)})
+        ),
+    ),
+    # appointments
+    Row("GET", "/appointments/", signed_in, check=exactly(of_patients("appointments"))),
+    Row(
+        "POST",
+        "/appointments/",
+        own_data,
+        ok=201,
+        objects=("self", "alice", "child", "bob"),
+        body=lambda w, o, a: (
+            {"appointment_type": w.pk("type_a"), "starts_at": WED_6_10}
+            | ({} if o == "self" else {"patient": w.pk(o)})
+        ),
+    ),
+    Row(
+        "POST",
+        "/appointments/",
+        own_data,
+        ok=201,
+        objects=("bob",),
+        body=lambda w, o, a: {
+            "appointment_type": w.pk("type_b"),
+            "starts_at": REPLAYED_AT,
+            "patient": w.pk("bob"),
+        },
+        headers={HEADER: REPLAY_KEY},
+        label="the Idempotency-Key of a booking made under a proxy since revoked",
+    ),
+    Row(
+        "GET",
+        "/appointments/{id}/",
+        own_data,
+        objects=("appt_alice", "appt_child", "appt_bob"),
+        check=is_the_object,
+    ),
+    Row(
+        "POST",
+        "/appointments/{id}/reschedule/",
+        own_data,
+        objects=("appt_alice", "appt_child", "appt_bob"),
+        body=lambda w, o, a: {"starts_at": THU_14_10},
+        check=is_the_object,
+    ),
+    Row(
+        "POST",
+        "/appointments/{id}/cancel/",
+        own_data,
+        objects=("appt_alice", "appt_child", "appt_bob"),
+        body=lambda w, o, a: {"reason": "kan ikke"},
+        check=is_the_object,
+    ),
+    # preparations
+    Row("GET", "/preparation-tasks/", signed_in, check=exactly(of_patients("preparations"))),
+    Row(
+        "PATCH",
+        "/preparation-tasks/{id}/",
+        own_data,
+        objects=("prep_alice", "prep_child", "prep_bob"),
+        body=lambda w, o, a: {"done": True},
+        check=is_the_object,
+    ),
+    # booking tasks
+    Row("GET", "/booking-tasks/", signed_in, check=exactly(of_patients("tasks"))),
+    Row(
+        "GET",
+        "/booking-tasks/{id}/",
+        own_data,
+        objects=("task_alice", "task_child", "task_bob", "moved_alice", "moved_child", "moved_bob"),
+        check=is_the_object,
+    ),
+    Row(
+        "GET",
+        "/booking-tasks/{id}/offers/",
+        own_data,
+        objects=("task_alice", "task_child", "task_bob"),
+        query=lambda w, o: {"count": 2},
+    ),
+    Row(
+        "POST",
+        "/booking-tasks/{id}/choose/",
+        own_data,
+        ok=201,
+        objects=("task_alice", "task_child", "task_bob"),
+        body=lambda w, o, a: {"starts_at": w.offered[o]},
+    ),
+    Row(
+        "POST",
+        "/booking-tasks/{id}/choose/",
+        own_data,
+        ok=201,
+        objects=("task_bob_again",),
+        body=lambda w, o, a: {"starts_at": w.offered[o]},
+        headers={HEADER: CHOOSE_KEY},
+        label="the Idempotency-Key of a choice made under a proxy since revoked",
+    ),
+    Row(
+        "POST",
+        "/booking-tasks/{id}/accept/",
+        own_data,
+        objects=("moved_alice", "moved_child", "moved_bob"),
+        check=is_the_object,
+    ),
+]
+
+
+def _config_rows(
+    path: str,
+    kind: str,
+    objects: tuple[str, str],
+    create: Callable[[World, str], dict[str, Any]] | None,
+    replace: Callable[[World, str], dict[str, Any]],
+    change: dict[str, Any],
+    *,
+    delete: bool = False,
+) -> list[Row]:
+    """A staff configuration viewset: list, create, read, replace, change (and delete)."""
+    rows = [
+        Row("GET", path, staff_reads, check=exactly(of_clinics(kind))),
+        Row("GET", path + "{id}/", staff_reads, objects=objects, check=is_the_object),
+        Row(
+            "PUT",
+            path + "{id}/",
+            staff_writes,
+            objects=objects,
+            body=lambda w, o, a: replace(w, o),
+            check=is_the_object,
+        ),
+        Row(
+            "PATCH",
+            path + "{id}/",
+            staff_writes,
+            objects=objects,
+            body=lambda w, o, a: change,
+            check=is_the_object,
+        ),
+    ]
+    if create is not None:
+        rows.append(
+            Row(
+                "POST",
+                path,
+                staff_writes,
+                ok=201,
+                objects=("clinic_a", "clinic_b"),
+                body=lambda w, o, a: create(w, CLINIC_OF[o].lower()),
+                other=(400, 404),
+            )
+        )
+    if delete:
+        rows.append(Row("DELETE", path + "{id}/", staff_writes, ok=204, objects=objects))
+    return rows
+
+
+def _clinic_of(obj: str) -> str:
+    return obj[-1]  # "clinician_a" -> "a"
+
+
+def _type_body(w: World, c: str) -> dict[str, Any]:
+    return {
+        "clinic": w.pk(f"clinic_{c}"),
+        "name": "Ny kontroll",
+        "duration_minutes": 30,
+        "requirements": [{"kind": "clinician"}],
+    }
+
+
+def _resource_body(w: World, c: str) -> dict[str, Any]:
+    return {"clinic": w.pk(f"clinic_{c}"), "kind": "equipment", "name": "Skop 2", "tags": []}
+
+
+def _hours_body(w: World, c: str) -> dict[str, Any]:
+    return {
+        "resource": w.pk(f"clinician_{c}"),
+        "weekday": 5,
+        "start_time": "09:00",
+        "end_time": "12:00",
+        "valid_from": "2027-01-01",
+    }
+
+
+def _absence_body(w: World, c: str) -> dict[str, Any]:
+    return {
+        "resource": w.pk(f"clinician_{c}"),
+        "starts_at": "2027-03-01T08:00:00+01:00",
+        "ends_at": "2027-03-01T16:00:00+01:00",
+        "reason": "course",
+    }
+
+
+def _task_body(w: World, o: str) -> dict[str, Any]:
+    if o == MIXED:
+        return {
+            "patient": w.pk("alice"),
+            "appointment_type": w.pk("type_b"),
+            "referral": w.pk("referral_alice"),
+            **TASK_DATES,
+        }
+    patient = STAFF_BOOKS_FOR[o]
+    c = CLINIC_OF[o].lower()
+    return {
+        "patient": w.pk(patient),
+        "appointment_type": w.pk(f"type_{c}"),
+        "referral": w.pk(f"referral_{patient}"),
+        **TASK_DATES,
+    }
+
+
+STAFF_ROWS: list[Row] = [
+    # configuration
+    Row("GET", "/staff/clinics/", staff_reads, check=exactly(of_clinics("clinics"))),
+    Row(
+        "GET",
+        "/staff/clinics/{id}/",
+        staff_reads,
+        objects=("clinic_a", "clinic_b"),
+        check=is_the_object,
+    ),
+    Row(
+        "PUT",
+        "/staff/clinics/{id}/",
+        staff_writes,
+        objects=("clinic_a", "clinic_b"),
+        body=lambda w, o, a: {"name": "Omdøpt", "address": "Gate 1", "time_zone": "Europe/Oslo"},
+        check=is_the_object,
+    ),
+    Row(
+        "PATCH",
+        "/staff/clinics/{id}/",
+        staff_writes,
+        objects=("clinic_a", "clinic_b"),
+        body=lambda w, o, a: {"name": "Omdøpt"},
+        check=is_the_object,
+    ),
+    *_config_rows(
+        "/staff/resources/",
+        "resources",
+        ("clinician_a", "clinician_b"),
+        _resource_body,
+        lambda w, o: {**_resource_body(w, _clinic_of(o)), "kind": "clinician"},
+        {"name": "Dr. Omdøpt"},
+    ),
+    *_config_rows(
+        "/staff/working-hours/",
+        "hours",
+        ("hours_a", "hours_b"),
+        _hours_body,
+        lambda w, o: _hours_body(w, _clinic_of(o)),
+        {"end_time": "15:00"},
+        delete=True,
+    ),
+    *_config_rows(
+        "/staff/absences/",
+        "absences",
+        ("absence_a", "absence_b"),
+        _absence_body,
+        lambda w, o: _absence_body(w, _clinic_of(o)),
+        {"note": "kurs"},
+        delete=True,
+    ),
+    *_config_rows(
+        "/staff/appointment-types/",
+        "types",
+        ("type_a", "type_b"),
+        _type_body,
+        lambda w, o: _type_body(w, _clinic_of(o)),
+        {"name": "Omdøpt kontroll"},
+    ),
+    # acting for patients
+    Row(
+        "GET",
+        "/staff/patients/lookup/",
+        any_staff,
+        objects=("alice", "child", "bob"),
+        query=lambda w, o: {"national_id": w.national_ids[o]},
+        check=is_the_object,
+        logs=the_objects_patient,
+    ),
+    Row(
+        "GET",
+        "/staff/appointments/",
+        staff_reads,
+        objects=("clinic_a", "clinic_b"),
+        query=lambda w, o: {"clinic": w.pk(o), "date": ATTENDANCE_DAY},
+        check=attendance_check,
+        logs=fixed(ATTENDANCE),
+    ),
+    Row(
+        "POST",
+        "/staff/appointments/",
+        staff_writes,
+        ok=201,
+        objects=("clinic_a", "clinic_b"),
+        body=lambda w, o, a: {
+            "patient": w.pk(STAFF_BOOKS_FOR[o]),
+            "appointment_type": w.pk(f"type_{CLINIC_OF[o].lower()}"),
+            "starts_at": WED_6_10,
+        },
+        logs=lambda w, o, a: {STAFF_BOOKS_FOR[o]},
+    ),
+    Row(
+        "POST",
+        "/staff/appointments/{id}/reschedule/",
+        staff_writes,
+        objects=("appt_alice", "appt_bob"),
+        body=lambda w, o, a: {"starts_at": THU_14_10, "cause": "clinic_replanning"},
+        check=is_the_object,
+        logs=the_objects_patient,
+    ),
+    Row(
+        "POST",
+        "/staff/appointments/{id}/cancel/",
+        staff_writes,
+        objects=("appt_alice", "appt_bob"),
+        body=lambda w, o, a: {"cause": "clinic_cancellation"},
+        check=is_the_object,
+        logs=the_objects_patient,
+    ),
+    # booking tasks
+    Row(
+        "GET",
+        "/staff/booking-tasks/",
+        staff_reads,
+        check=exactly(of_clinics("tasks")),
+        logs=listed_patients(TASK_PATIENTS),
+    ),
+    Row(
+        "POST",
+        "/staff/booking-tasks/",
+        staff_writes,
+        ok=201,
+        objects=("clinic_a", "clinic_b", MIXED),
+        body=lambda w, o, a: _task_body(w, o),
+        logs=lambda w, o, a: {STAFF_BOOKS_FOR[o]},
+        other=(400, 404),
+    ),
+    Row(
+        "GET",
+        "/staff/booking-tasks/{id}/",
+        staff_reads,
+        objects=("task_alice", "task_bob"),
+        check=is_the_object,
+        logs=the_objects_patient,
+    ),
+    Row(
+        "GET",
+        "/staff/booking-tasks/{id}/offers/",
+        staff_reads,
+        objects=("task_alice", "task_bob"),
+        query=lambda w, o: {"count": 2},
+        logs=the_objects_patient,
+    ),
+    Row(
+        "POST",
+        "/staff/booking-tasks/{id}/cancel/",
+        staff_writes,
+        objects=("task_alice", "task_bob"),
+        check=is_the_object,
+        logs=the_objects_patient,
+    ),
+    # planning
+    Row(
+        "POST",
+        "/staff/clinics/{id}/batch-plans/",
+        staff_writes,
+        ok=202,
+        objects=("clinic_a", "clinic_b"),
+        body=lambda w, o, a: {},
+    ),
+    Row(
+        "POST",
+        "/staff/absences/{id}/replan/",
+        staff_writes,
+        ok=201,
+        objects=("absence_a", "absence_b"),
+        logs=fixed(HIT_BY_ABSENCE),
+    ),
+    Row(
+        "GET",
+        "/staff/plans/",
+        staff_reads,
+        check=exactly(of_clinics("plans")),
+        logs=listed_patients({"A": PLAN_PATIENTS["plan_a"], "B": PLAN_PATIENTS["plan_b"]}),
+    ),
+    Row(
+        "GET",
+        "/staff/plans/{id}/",
+        staff_reads,
+        objects=("plan_a", "plan_b"),
+        check=is_the_object,
+        logs=fixed(PLAN_PATIENTS),
+    ),
+    Row(
+        "POST",
+        "/staff/plans/{id}/apply/",
+        staff_writes,
+        objects=("plan_a", "plan_b"),
+        check=is_the_object,
+        logs=fixed(PLAN_PATIENTS),
+    ),
+    Row(
+        "POST",
+        "/staff/plans/{id}/discard/",
+        staff_writes,
+        objects=("plan_a", "plan_b"),
+        check=is_the_object,
+        logs=fixed(PLAN_PATIENTS),
+    ),
+]
+
+ROWS = PATIENT_ROWS + STAFF_ROWS
+
+
+@dataclass(frozen=True)
+class Case:
+    row: Row
+    obj: str
+    actor: str
+
+    @property
+    def id(self) -> str:
+        label = f" ({self.row.label})" if self.row.label else ""
+        target = f" {self.obj}" if self.obj else ""
+        return f"{self.row.method} {self.row.path}{target}{label} as {self.actor}"
+
+
+CASES = [Case(row, obj, actor) for row in ROWS for obj in row.objects for actor in ACTORS]
+
+
+# --- Running a case -------------------------------------------------------------------------------
+
+
+def client_for(world: World, actor: Actor) -> APIClient:
+    api = APIClient(raise_request_exception=False)
+    if not actor.anonymous:
+        api.cookies[settings.SESSION_COOKIE_NAME] = world.sessions[actor.name]
+    return api
+
+
+def send(world: World, case: Case, actor: Actor) -> HttpResponse:
+    row = case.row
+    ids = {name: obj.pk for name, obj in world.objs.items()}
+    path = API + row.path.format(id=ids.get(case.obj, 0), **ids)
+    if row.query is not None:
+        path += "?" + urlencode(row.query(world, case.obj), doseq=True)
+    headers = {"Accept-Language": "en", **row.headers}
+    if row.body is None:
+        response = client_for(world, actor).generic(row.method, path, headers=headers)
+    else:
+        response = client_for(world, actor).generic(
+            row.method,
+            path,
+            data=json.dumps(row.body(world, case.obj, actor)),
+            content_type="application/json",
+            headers=headers,
+        )
+    assert isinstance(response, HttpResponse)
+    return response
+
+
+def patient_summaries(data: Any) -> set[int]:
+    """The ids of every patient summary ({id, name, birth_date, ...}) anywhere in an answer."""
+    found: set[int] = set()
+    if isinstance(data, dict):
+        if {"id", "name", "birth_date"} <= data.keys() and isinstance(data["id"], int):
+            found.add(data["id"])
+        for value in data.values():
+            found |= patient_summaries(value)
+    elif isinstance(data, list):
+        for value in data:
+            found |= patient_summaries(value)
+    return found
+
+
+def body_of(response: HttpResponse) -> Any:
+    if not response.get("Content-Type", "").startswith("application/json"):
+        return None
+    return json.loads(response.content) if response.content else None
+
+
+def crash(response: HttpResponse) -> str:
+    exc_info = getattr(response, "exc_info", None)
+    if not exc_info:
+        return repr(response.content[:300])
+    return f"{type(exc_info[1]).__name__}: {exc_info[1]}"
+
+
+def _last_log_id() -> int:
+    return PatientAccessLog.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_access(world: World, untouched: dict[str, Any], case: Case) -> None:
+    row, actor = case.row, world.actors[case.actor]
+    access = row.rule(world, actor, case.obj)
+    expected = (row.ok,) if access is Access.ALLOW else EXPECTED[access]
+    if access is Access.OTHER:
+        expected = row.other
+    last_log = _last_log_id()
+
+    response = send(world, case, actor)
+
+    status = response.status_code
+    data = body_of(response)
+    problems = []
+    if status >= 500:
+        problems.append(f"{status}: {crash(response)}")
+    elif status not in expected:
+        problems.append(
+            f"{status} ({access.value}), expected {'/'.join(map(str, expected))}: "
+            f"{response.content[:300]!r}"
+        )
+    elif access is Access.ALLOW and row.check is not None:
+        problems += row.check(world, actor, case.obj, data)
+
+    # No answer shows a patient the actor may not see; staff only those the request logged.
+    logged_rows = list(
+        PatientAccessLog.objects.filter(pk__gt=last_log).values_list(
+            "staff_user_id", "patient_id", "action"
+        )
+    )
+    logged = {world.patient_names.get(p, str(p)) for _, p, _ in logged_rows}
+    shown = {world.patient_names.get(p, str(p)) for p in patient_summaries(data)}
+    if status >= 300 and shown:
+        problems.append(f"the refusal shows patients {sorted(shown)}")
+    elif actor.staff and shown - logged:
+        problems.append(f"shows patients {sorted(shown - logged)} without logging the read")
+    elif not actor.staff and shown - actor.patients:
+        problems.append(f"shows patients {sorted(shown - actor.patients)} it may not see")
+
+    # The access log: exactly the patients an allowed staff request read, for that staff user.
+    want_logged: set[str] = set()
+    if access is Access.ALLOW and actor.staff and row.logs is not None and status < 300:
+        want_logged = row.logs(world, case.obj, actor)
+    if any(user != actor.user_id or not action for user, _, action in logged_rows):
+        problems.append(f"logged for another user or without an action: {logged_rows}")
+    if logged != want_logged:
+        problems.append(
+            f"access log for {sorted(logged) or 'nobody'}, "
+            f"expected {sorted(want_logged) or 'nobody'}"
+        )
+
+    # A refused write changed nothing.
+    exc_info = getattr(response, "exc_info", None)
+    database_error = exc_info is not None and isinstance(exc_info[1], DatabaseError)
+    if row.writes and access is not Access.ALLOW and not database_error and snapshot() != untouched:
+        changed = [name for name, rows in snapshot().items() if rows != untouched[name]]
+        problems.append(f"the refused write changed {', '.join(changed)}")
+
+    if problems:
+        pytest.fail(f"{case.id}: " + "; ".join(problems), pytrace=False)
+
+
+# --- The tables against the schema -----------------------------------------------------------
+
+
+def _template(path: str) -> str:
+    """/staff/clinics/{id}/ and /appointment-types/{type_a}/slots/ -> the schema's {id} form."""
+    return API + "/".join("{id}" if part.startswith("{") else part for part in path.split("/"))
+
+
+def test_the_tables_cover_every_operation_of_the_schema() -> None:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operations = {(method.upper(), path) for path, ops in schema["paths"].items() for method in ops}
+    covered = {(row.method, _template(row.path)) for row in ROWS}
+    assert sorted(operations - covered) == []
+    assert sorted(covered - operations) == []
+
+
+def test_every_row_allows_someone_and_refuses_someone(world: World) -> None:
+    """A row nobody may use would pass by refusing everyone, one everybody may use by allowing
+    everyone: each object of a row is allowed to somebody (except the one no one may create),
+    each row that is not public refuses a signed-in actor, and the tables hold every kind of
+    refusal the rules know."""
+    public = (anyone, signed_in)
+    kinds = set()
+    for row in ROWS:
+        refused_someone = False
+        for obj in row.objects:
+            access = {name: row.rule(world, world.actors[name], obj) for name in ACTORS}
+            kinds |= set(access.values())
+            allowed = [name for name, a in access.items() if a is Access.ALLOW]
+            assert bool(allowed) != (obj in NOBODYS), (row.method, row.path, obj)
+            refused_someone |= any(
+                a not in (Access.ALLOW, Access.ANONYMOUS) for a in access.values()
+            )
+        assert refused_someone or row.rule in public, (row.method, row.path)
+    assert kinds == set(Access)
+    assert (
+        len({c.id for c in CASES}) == len(CASES) == len(ACTORS) * sum(len(r.objects) for r in ROWS)
+    )

@@ -69,32 +69,25 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-import time_machine
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
-from django.db import DatabaseError, connection, models, transaction
+from django.db import DatabaseError, models
 from django.http import HttpResponse
-from django.test import override_settings
-from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from booking import services
 from booking.api.idempotency import HEADER
 from booking.models import (
     Absence,
-    Allocation,
     Appointment,
-    AppointmentEvent,
     AppointmentType,
     Clinic,
-    IdempotencyRecord,
     PreparationTask,
     PreparationTemplate,
     Resource,
     ResourceKind,
-    ResourceRequirement,
     StaffMembership,
     StaffRole,
     WorkingHours,
@@ -110,6 +103,14 @@ from planning.models import (
 )
 from tests import factories
 from tests.conftest import NOW, oslo
+from tests.whole_api import (
+    TRACKED,
+    crash,
+    rolled_back_world,
+    schema_operations,
+    session_key,
+    snapshot,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
@@ -236,12 +237,6 @@ def _plan(clinic: Clinic, tasks: list[BookingTask]) -> PlanProposal:
             proposal=plan, patient=task.patient, booking_task=task, unplaced_reason="not_planned"
         )
     return plan
-
-
-def _session(user: User) -> str:
-    api = APIClient()
-    api.force_login(user)
-    return api.cookies[settings.SESSION_COOKIE_NAME].value
 
 
 def _build_world() -> World:
@@ -459,7 +454,7 @@ def _build_world() -> World:
     return World(
         objs=objs,
         actors=actors,
-        sessions={name: _session(user) for name, user in users.items()},
+        sessions={name: session_key(user) for name, user in users.items()},
         groups=groups,
         national_ids={name: p.national_id for name, p in patients.items()},
         usernames={name: user.username for name, user in users.items()},
@@ -471,59 +466,18 @@ def _build_world() -> World:
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker) -> Iterator[World]:
     """Built once, in a transaction that is rolled back when the module is done."""
-    with (
-        django_db_blocker.unblock(),
-        time_machine.travel(NOW, tick=False),
-        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
-    ):
-        outer = transaction.atomic()
-        outer.__enter__()
-        built = _build_world()
-    yield built
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    yield from rolled_back_world(django_db_blocker, _build_world)
 
 
-TRACKED: list[type[models.Model]] = [
-    Clinic,
-    Resource,
-    WorkingHours,
-    Absence,
-    AppointmentType,
-    ResourceRequirement,
-    PreparationTemplate,
-    Appointment,
-    Allocation,
-    AppointmentEvent,
-    PreparationTask,
-    IdempotencyRecord,
-    Patient,
-    Proxy,
-    Referral,
-    StaffMembership,
-    BookingTask,
-    PlanProposal,
-    PlanItem,
-    Session,
-]
-
-
-def snapshot() -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of the tracked tables (plain SQL: cheaper than the ORM)."""
-    rows = {}
-    with connection.cursor() as cursor:
-        for model in TRACKED:
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(model._meta.db_table)}")
-            rows[model.__name__] = sorted(cursor.fetchall(), key=lambda row: str(row[0]))
-    return rows
+# Also the proxies, memberships and sessions: no request of the API may change them.
+TABLES: list[type[models.Model]] = [*TRACKED, Proxy, StaffMembership, Session]
 
 
 @pytest.fixture(scope="module")
 def untouched(world: World, django_db_blocker) -> dict[str, list[tuple[Any, ...]]]:
     """The world's rows before any case: every case starts from them."""
     with django_db_blocker.unblock():
-        return snapshot()
+        return snapshot(TABLES)
 
 
 @pytest.fixture(autouse=True)
@@ -1230,13 +1184,6 @@ def body_of(response: HttpResponse) -> Any:
     return json.loads(response.content) if response.content else None
 
 
-def crash(response: HttpResponse) -> str:
-    exc_info = getattr(response, "exc_info", None)
-    if not exc_info:
-        return repr(response.content[:300])
-    return f"{type(exc_info[1]).__name__}: {exc_info[1]}"
-
-
 def _last_log_id() -> int:
     return PatientAccessLog.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
@@ -1295,8 +1242,13 @@ def test_access(world: World, untouched: dict[str, Any], case: Case) -> None:
     # A refused write changed nothing.
     exc_info = getattr(response, "exc_info", None)
     database_error = exc_info is not None and isinstance(exc_info[1], DatabaseError)
-    if row.writes and access is not Access.ALLOW and not database_error and snapshot() != untouched:
-        changed = [name for name, rows in snapshot().items() if rows != untouched[name]]
+    if (
+        row.writes
+        and access is not Access.ALLOW
+        and not database_error
+        and snapshot(TABLES) != untouched
+    ):
+        changed = [name for name, rows in snapshot(TABLES).items() if rows != untouched[name]]
         problems.append(f"the refused write changed {', '.join(changed)}")
 
     if problems:
@@ -1312,8 +1264,7 @@ def _template(path: str) -> str:
 
 
 def test_the_tables_cover_every_operation_of_the_schema() -> None:
-    schema = SchemaGenerator().get_schema(request=None, public=True)
-    operations = {(method.upper(), path) for path, ops in schema["paths"].items() for method in ops}
+    operations = schema_operations()
     covered = {(row.method, _template(row.path)) for row in ROWS}
     assert sorted(operations - covered) == []
     assert sorted(covered - operations) == []

@@ -21,48 +21,42 @@ writes vanish with it. The clock is the suite's: Monday 2027-01-04 07:00 Europe/
 
 import json
 import logging
-import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-import time_machine
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.db import DatabaseError, connection, models, transaction
+from django.db import DatabaseError, transaction
 from django.http import HttpResponse
-from django.test import override_settings
-from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from booking import services
 from booking.api.idempotency import HEADER
 from booking.models import (
     Absence,
-    Allocation,
     Appointment,
-    AppointmentEvent,
-    AppointmentType,
-    Clinic,
-    IdempotencyRecord,
-    PreparationTask,
     PreparationTemplate,
     Resource,
     ResourceKind,
-    ResourceRequirement,
     StaffRole,
-    WorkingHours,
 )
-from patients.models import Patient, Referral
 from planning import services as planning_services
-from planning.models import BookingTask, PlanItem, PlanKind, PlanProposal
+from planning.models import PlanKind, PlanProposal
 from tests import factories
-from tests.conftest import NOW, oslo
+from tests.conftest import oslo
+from tests.whole_api import (
+    TRACKED,
+    crash,
+    rolled_back_world,
+    schema_operations,
+    session_key,
+    snapshot,
+    where,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
@@ -70,7 +64,6 @@ API = "/api/v1"
 HUGE = 2**63  # one more than the largest 64-bit integer
 VERY_HUGE = 10**30
 LONG = "x" * 10_000
-ROOT = str(Path(__file__).resolve().parent.parent) + "/"
 WED_10 = "2027-01-06T10:00:00+01:00"  # a free, bookable time for the control type
 THU_10 = "2027-01-14T10:00:00+01:00"  # a free time to move the booked appointment to
 
@@ -207,31 +200,14 @@ def _build_world() -> World:
     }
     assert patient.user is not None
     return World(
-        ids=ids, sessions={"patient": _session(patient.user), "staff": _session(secretary)}
+        ids=ids, sessions={"patient": session_key(patient.user), "staff": session_key(secretary)}
     )
-
-
-def _session(user: User) -> str:
-    api = APIClient()
-    api.force_login(user)
-    return api.cookies[settings.SESSION_COOKIE_NAME].value
 
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker) -> Iterator[World]:
     """Built once, in a transaction that is rolled back when the module is done."""
-    with (
-        django_db_blocker.unblock(),
-        time_machine.travel(NOW, tick=False),
-        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
-    ):
-        outer = transaction.atomic()
-        outer.__enter__()
-        built = _build_world()
-    yield built
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    yield from rolled_back_world(django_db_blocker, _build_world)
 
 
 @pytest.fixture(autouse=True)
@@ -347,65 +323,6 @@ def messages(data: Any) -> list[str]:
     if isinstance(data, list):
         return [m for v in data for m in messages(v)]
     return []
-
-
-TRACKED: list[type[models.Model]] = [
-    Clinic,
-    Resource,
-    WorkingHours,
-    Absence,
-    AppointmentType,
-    ResourceRequirement,
-    PreparationTemplate,
-    Appointment,
-    Allocation,
-    AppointmentEvent,
-    PreparationTask,
-    IdempotencyRecord,
-    Patient,
-    Referral,
-    BookingTask,
-    PlanProposal,
-    PlanItem,
-]
-
-
-def snapshot() -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of the tracked tables (plain SQL: the ORM would cost more than the case)."""
-    rows = {}
-    with connection.cursor() as cursor:
-        for model in TRACKED:
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(model._meta.db_table)}")
-            rows[model.__name__] = sorted(cursor.fetchall(), key=lambda row: row[0])
-    return rows
-
-
-def where(exc: BaseException) -> str:
-    """Where the exception was raised, then the deepest frames of the project's own code and
-    of Django REST framework that led there."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    venv = ROOT + ".venv/"
-
-    def own(f: traceback.FrameSummary) -> bool:
-        return f.filename.startswith(ROOT) and not f.filename.startswith((venv, ROOT + "tests/"))
-
-    def drf(f: traceback.FrameSummary) -> bool:
-        return "/rest_framework/" in f.filename
-
-    mine = [f for f in frames if own(f)][-1:]
-    picks = [frames[-1], *(mine or [f for f in frames if drf(f)][-1:])]
-    places = [f"{f.filename.removeprefix(venv).removeprefix(ROOT)}:{f.lineno}" for f in picks]
-    return " <- ".join(dict.fromkeys(places))
-
-
-def crash(response: HttpResponse) -> str:
-    """The exception behind a 500: its type, message and where it was raised."""
-    exc_info = getattr(response, "exc_info", None)
-    if not exc_info:
-        return repr(response.content[:300])
-    exc = exc_info[1]
-    message = " ".join(str(exc).split())[:200]
-    return f"{type(exc).__name__}: {message} at {where(exc)}"
 
 
 def database_error(response: HttpResponse) -> bool:
@@ -1470,13 +1387,13 @@ ALL_CASES = PATIENT_CASES + STAFF_CASES + CROSS_ROLE_CASES
 @pytest.mark.parametrize("case", ALL_CASES, ids=[c.id for c in ALL_CASES])
 def test_bad_input_gets_a_clear_4xx_and_changes_nothing(world: World, case: Case) -> None:
     writes = case.method not in ("GET", "HEAD", "OPTIONS")
-    before = snapshot() if writes else None
+    before = snapshot(TRACKED) if writes else None
     response = send(client_for(world, case.user), case, world.ids)
     found = [problem(case, response)]
     # A refused request changes nothing; after a database error the transaction cannot be
     # read any more (the case has failed already).
     refused = writes and response.status_code >= 400 and not database_error(response)
-    if refused and snapshot() != before:
+    if refused and snapshot(TRACKED) != before:
         found.append(f"{case.id}: the refused request changed the data")
     if any(found):
         pytest.fail("\n".join(f for f in found if f), pytrace=False)
@@ -1491,14 +1408,12 @@ def _template(path: str) -> str:
 
 
 def test_the_cases_cover_every_operation_of_the_schema() -> None:
-    schema = SchemaGenerator().get_schema(request=None, public=True)
     covered = {(user, c.method, _template(c.path)) for c in ALL_CASES for user in [c.user]}
     missing = [
-        (user, method.upper(), path)
-        for path, operations in schema["paths"].items()
-        for method in operations
+        (user, method, path)
+        for method, path in schema_operations()
         for user in ("patient", "staff")
-        if (user, method.upper(), path) not in covered
+        if (user, method, path) not in covered
     ]
     assert missing == []
 

@@ -1,5 +1,5 @@
 import zoneinfo
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.fields import RangeBoundary, RangeOperators
@@ -515,8 +515,17 @@ class AppointmentEvent(models.Model):
         raise TypeError("The appointment history is append-only.")
 
 
+class IdempotencyRecordQuerySet(models.QuerySet["IdempotencyRecord"]):
+    def expired(self, now: datetime) -> "IdempotencyRecordQuerySet":
+        return self.filter(created_at__lt=now - IdempotencyRecord.KEPT_FOR)
+
+
 class IdempotencyRecord(models.Model):
-    """The first answer to a POST with an Idempotency-Key, replayed for repeats."""
+    """The first answer to a POST with an Idempotency-Key, replayed for repeats within
+    KEPT_FOR. Retries come within minutes, and the answer holds a patient's data, so it is not
+    kept longer than retrying needs."""
+
+    KEPT_FOR = timedelta(hours=24)
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=200)
@@ -524,6 +533,8 @@ class IdempotencyRecord(models.Model):
     status_code = models.PositiveSmallIntegerField()
     response_body = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = IdempotencyRecordQuerySet.as_manager()
 
     class Meta:
         constraints = [

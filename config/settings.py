@@ -181,6 +181,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "planning.tasks.plan_overdue_booking_tasks",
         "schedule": env.float("PLANNING_OVERDUE_EVERY_S", default=3600.0),
     },
+    # Stored answers to Idempotency-Keys hold patients' data: none is kept past its expiry.
+    "forget-expired-idempotency-keys": {
+        "task": "booking.tasks.forget_expired_idempotency_keys",
+        "schedule": 6 * 3600.0,
+    },
 }
 
 # The planning solver: every solve has a time limit, a worker count and a seed. Deterministic

@@ -2,7 +2,8 @@
 
 The key's record is inserted first, inside the same transaction as the booking, so a concurrent
 repeat waits on the unique index and then replays the first answer instead of booking again.
-Only successful answers are kept; a refused request changed nothing and may simply be retried.
+Only successful answers are kept, for IdempotencyRecord.KEPT_FOR (a job in booking.tasks deletes
+them after that); a refused request changed nothing and may simply be retried.
 A replay first asks the view whether the user may still act on what the request names: the
 first answer holds a patient's data, and a proxy may have ended since.
 """
@@ -14,6 +15,7 @@ from functools import wraps
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -47,7 +49,9 @@ def _as_json(data: Any) -> Any:
 def _replay(
     request: Request, key: str, fingerprint: str, authorize: Callable[[], object]
 ) -> Response | None:
-    record = IdempotencyRecord.objects.filter(user=request_user(request), key=key).first()
+    records = IdempotencyRecord.objects.filter(user=request_user(request), key=key)
+    records.expired(timezone.now()).delete()  # after its expiry, a key's request is new again
+    record = records.first()
     if record is None:
         return None
     if record.request_fingerprint != fingerprint:

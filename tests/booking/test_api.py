@@ -2,6 +2,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -13,6 +14,7 @@ from booking.models import (
     PreparationTemplate,
     StaffRole,
 )
+from booking.tasks import forget_expired_idempotency_keys
 from patients.models import ProxyKind
 from tests import factories
 from tests.conftest import oslo
@@ -408,6 +410,50 @@ class TestIdempotency:
         )
         assert response.status_code == 201
         assert Appointment.objects.count() == 2
+
+    def test_after_a_day_a_key_is_forgotten_and_its_request_is_new_again(
+        self, client, clock, control_type
+    ):
+        first = client.post(
+            "/api/v1/appointments/",
+            book_body(control_type),
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="d1",
+        )
+        clock.shift(IdempotencyRecord.KEPT_FOR + timedelta(minutes=1))
+        repeat = client.post(
+            "/api/v1/appointments/",
+            book_body(control_type),
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="d1",
+        )
+
+        assert first.status_code == 201
+        # Not replayed: booked anew, which the first booking of that very time now refuses.
+        assert repeat.status_code == 409
+        assert "Idempotent-Replayed" not in repeat.headers
+        assert Appointment.objects.count() == 1
+        assert not IdempotencyRecord.objects.exists()
+
+    def test_the_job_deletes_only_expired_answers(self, client, clock, control_type):
+        client.post(
+            "/api/v1/appointments/",
+            book_body(control_type),
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="old",
+        )
+        clock.shift(IdempotencyRecord.KEPT_FOR + timedelta(minutes=1))
+        client.post(
+            "/api/v1/appointments/",
+            book_body(control_type, "2027-01-07T10:00:00+01:00"),
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="new",
+        )
+
+        assert forget_expired_idempotency_keys.delay().get() == 1
+        assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+        scheduled = {job["task"] for job in settings.CELERY_BEAT_SCHEDULE.values()}
+        assert "booking.tasks.forget_expired_idempotency_keys" in scheduled
 
     def test_an_overlong_key_is_400(self, client, control_type):
         response = client.post(

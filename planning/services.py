@@ -4,6 +4,7 @@ The solver (planning.solver) only proposes; every change goes through the bookin
 inside one transaction, and on PostgreSQL the exclusion constraints remain the final guard.
 """
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -57,6 +58,8 @@ from planning.models import (
     PlanProposal,
     PlanStatus,
 )
+
+logger = logging.getLogger(__name__)
 
 # Offers protect the capacity of at most this many other open tasks (the most urgent first).
 MAX_PROTECTED_TASKS = 2000
@@ -446,9 +449,9 @@ def make_requested_batch(proposal_id: int, *, now: datetime | None = None) -> Pl
         stats, items = _batch_items(clinic, tasks, now)
     except NothingToPlan:
         return _fail(proposal, NothingToPlan)
-    except Exception:
-        _fail(proposal, PlannerFailed)
-        raise
+    except Exception:  # the staff see "failed" and may try again; the log has the details
+        logger.exception("Batch plan %s failed", proposal.pk)
+        return _fail(proposal, PlannerFailed)
     with transaction.atomic():
         if not _still_planning(proposal):  # discarded while the solver ran
             return None
@@ -508,6 +511,9 @@ def _save_proposal(
             item.proposal = proposal
         PlanItem.objects.bulk_create(items)
         return proposal
+
+
+# --- Re-plans --------------------------------------------------------------------------------
 
 
 def appointments_hit_by(absence: Absence, now: datetime) -> QuerySet[Appointment]:

@@ -1,5 +1,6 @@
 """The planning services on the database: offers, the patient's choice, batch plans, re-plans."""
 
+import logging
 from datetime import date, timedelta
 
 import pytest
@@ -351,8 +352,8 @@ def test_a_requested_batch_with_nothing_left_to_plan_fails_with_the_reason(
         services.apply_proposal(failed, actor=SYSTEM)
 
 
-def test_a_requested_batch_that_crashes_is_marked_failed(
-    django_capture_on_commit_callbacks, monkeypatch, exam_type, clinic
+def test_a_requested_batch_that_crashes_is_marked_failed_and_logged(
+    django_capture_on_commit_callbacks, monkeypatch, caplog, exam_type, clinic
 ):
     make_task(exam_type)
     with django_capture_on_commit_callbacks():
@@ -362,9 +363,11 @@ def test_a_requested_batch_that_crashes_is_marked_failed(
         raise RuntimeError("solver crashed")
 
     monkeypatch.setattr(solver, "plan_batch", broken)
-    with pytest.raises(RuntimeError):
-        services.make_requested_batch(proposal.pk)
+    with caplog.at_level(logging.ERROR, logger="planning.services"):
+        failed = services.make_requested_batch(proposal.pk)
 
+    assert failed is not None
+    assert "solver crashed" in caplog.text
     proposal.refresh_from_db()
     assert proposal.status == PlanStatus.FAILED
     assert proposal.failure == "planner_error"

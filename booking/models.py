@@ -543,3 +543,6 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+    def has_expired(self, now: datetime) -> bool:
+        return self.created_at < now - self.KEPT_FOR

@@ -49,9 +49,10 @@ def _as_json(data: Any) -> Any:
 def _replay(
     request: Request, key: str, fingerprint: str, authorize: Callable[[], object]
 ) -> Response | None:
-    records = IdempotencyRecord.objects.filter(user=request_user(request), key=key)
-    records.expired(timezone.now()).delete()  # after its expiry, a key's request is new again
-    record = records.first()
+    record = IdempotencyRecord.objects.filter(user=request_user(request), key=key).first()
+    if record is not None and record.has_expired(timezone.now()):
+        record.delete()  # after its expiry, a key's request is new again
+        return None
     if record is None:
         return None
     if record.request_fingerprint != fingerprint:

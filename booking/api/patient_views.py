@@ -120,28 +120,26 @@ class AppointmentListView(APIView):
         responses={201: AppointmentSerializer},
         parameters=[IDEMPOTENCY_PARAMETER],
     )
-    @idempotent(authorize=lambda view, request: view.booked_for(request))
+    @idempotent(authorize=lambda view, request: _booking_request(request))
     def post(self, request: Request) -> Response:
-        data = BookSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        patient = acting_for(request, data.validated_data.get("patient"))
+        data, patient = _booking_request(request)
         appointment_type = get_object_or_404(
-            AppointmentType.objects.select_related("clinic"),
-            pk=data.validated_data["appointment_type"],
+            AppointmentType.objects.select_related("clinic"), pk=data["appointment_type"]
         )
         appointment = services.appointment_book(
             patient=patient,
             appointment_type=appointment_type,
-            starts_at=data.validated_data["starts_at"],
+            starts_at=data["starts_at"],
             actor=actor_for(request, patient),
         )
         return Response(AppointmentSerializer(appointment).data, status=status.HTTP_201_CREATED)
 
-    def booked_for(self, request: Request) -> Patient:
-        """The patient a (valid) booking request names, if the user may act for them."""
-        data = BookSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        return acting_for(request, data.validated_data.get("patient"))
+
+def _booking_request(request: Request) -> tuple[dict[str, Any], Patient]:
+    """The booking request's data, and the patient it names if the user may act for them."""
+    data = BookSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    return data.validated_data, acting_for(request, data.validated_data.get("patient"))
 
 
 def _own_appointment(request: Request, pk: int) -> Appointment:

@@ -316,6 +316,14 @@ def _proc_stat(pid: int) -> list[str]:
         return []
 
 
+def _cpu_seconds(stat_fields: list[str], *, with_reaped_children: bool = False) -> float:
+    """User + system CPU time from /proc/<pid>/stat fields (see `_proc_stat`); 0 if gone."""
+    if not stat_fields:
+        return 0.0
+    last = 15 if with_reaped_children else 13  # utime, stime[, cutime, cstime]
+    return sum(int(f) for f in stat_fields[11:last]) / os.sysconf("SC_CLK_TCK")
+
+
 class Server:
     """gunicorn serving the app on the bench database, started and stopped by the bench."""
 
@@ -365,12 +373,7 @@ class Server:
                 fields = _proc_stat(int(entry.name))
                 if fields and fields[1] == str(self.process.pid):
                     pids.append(int(entry.name))
-        total = 0
-        for pid in pids:
-            fields = _proc_stat(pid)
-            if fields:
-                total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
-        return total / os.sysconf("SC_CLK_TCK")
+        return sum(_cpu_seconds(_proc_stat(pid)) for pid in pids)
 
     def server_errors(self) -> int:
         text = Path(self.log.name).read_text(errors="replace")
@@ -381,7 +384,7 @@ def cpu_seconds_of(command_names: set[str]) -> float:
     """CPU time (user + system) used so far by every process with one of these names, with the
     children they have reaped (a PostgreSQL backend that has exited is counted in the
     postmaster's)."""
-    ticks = 0
+    total = 0.0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -389,10 +392,9 @@ def cpu_seconds_of(command_names: set[str]) -> float:
             name = (entry / "comm").read_text().strip()
         except OSError:
             continue
-        fields = _proc_stat(int(entry.name))
-        if name in command_names and fields:
-            ticks += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
-    return ticks / os.sysconf("SC_CLK_TCK")
+        if name in command_names:
+            total += _cpu_seconds(_proc_stat(int(entry.name)), with_reaped_children=True)
+    return total
 
 
 def throttle_resetter() -> Callable[[], None]:

@@ -4,7 +4,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime, time, timedelta
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -183,18 +183,20 @@ def _rules_by_resource(resource_ids: list[int], span: Interval) -> dict[int, lis
     return rules
 
 
+@lru_cache(maxsize=1024)
+def _expanded(rules: tuple[WeeklyRule, ...], tz: ZoneInfo, span: Interval) -> tuple[Interval, ...]:
+    """expand_rules is a pure function of its arguments, and most resources of a clinic share
+    their hours: each booking on a day expands the same few rule sets over the same day."""
+    return tuple(expand_rules(rules, tz=tz, window=span))
+
+
 def _working_time(
     rules: dict[int, list[WeeklyRule]], tz: ZoneInfo, span: Interval
 ) -> dict[int, tuple[Interval, ...]]:
-    """Expand each distinct rule set once: most resources of a clinic share their hours."""
-    expanded: dict[tuple[WeeklyRule, ...], tuple[Interval, ...]] = {}
-    by_resource = {}
-    for resource_id, resource_rules in rules.items():
-        key = tuple(sorted(resource_rules, key=repr))
-        if key not in expanded:
-            expanded[key] = tuple(expand_rules(key, tz=tz, window=span))
-        by_resource[resource_id] = expanded[key]
-    return by_resource
+    return {
+        resource_id: _expanded(tuple(sorted(resource_rules, key=repr)), tz, span)
+        for resource_id, resource_rules in rules.items()
+    }
 
 
 def resource_calendars(

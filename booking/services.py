@@ -264,6 +264,17 @@ def _schedule_preparations(appointment: Appointment, *, is_new: bool = False) ->
             task.due_date = due_date
             task.save(update_fields=["due_date"])
     PreparationTask.objects.bulk_create(new_tasks)
+    if is_new:
+        _known_tasks(appointment, new_tasks)
+
+
+def _known_tasks(appointment: Appointment, tasks: list[PreparationTask]) -> None:
+    """Let `appointment.preparation_tasks.all()` return these tasks without a query, as
+    prefetch_related would: they are all a new appointment has, and its answer lists them."""
+    queryset = appointment.preparation_tasks.all()
+    queryset._result_cache = sorted(tasks, key=lambda task: (task.due_date, task.pk))
+    queryset._prefetch_done = True  # type: ignore[attr-defined]  # prefetch_related's own marks
+    appointment._prefetched_objects_cache = {"preparation_tasks": queryset}  # type: ignore[attr-defined]
 
 
 def _record(

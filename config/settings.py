@@ -104,7 +104,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Pluggable: an OpenID Connect backend (ID-porten) is added here and in REST_FRAMEWORK below.
 AUTHENTICATION_BACKENDS = env.list(
-    "AUTHENTICATION_BACKENDS", default=["django.contrib.auth.backends.ModelBackend"]
+    "AUTHENTICATION_BACKENDS", default=["patients.auth.PatientUserBackend"]
 )
 
 LANGUAGE_CODE = "nb"

@@ -29,6 +29,7 @@ from booking.api.serializers import (
     local_day_bounds,
 )
 from booking.models import Appointment, AppointmentType, PreparationTask
+from patients.auth import own_patient
 from patients.models import Patient
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
@@ -43,7 +44,7 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 def acting_for(request: Request, patient_id: int | None) -> Patient:
     """The patient the request acts for: the user, or a proxy subject; 404 otherwise."""
     if patient_id is None:  # the user's own record, no need to look at proxies
-        patient = Patient.objects.filter(user=request_user(request)).first()
+        patient = own_patient(request_user(request))
     else:
         patient = selectors.patients_for_user(request.user).filter(pk=patient_id).first()
     if patient is None:

@@ -1,0 +1,31 @@
+"""The login backend: Django's own, reading a user's patient record with the user."""
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import User
+
+from patients.models import Patient
+
+
+class PatientUserBackend(ModelBackend):
+    """ModelBackend whose session user comes with `user.patient` already read (or known to be
+    absent): every patient request needs it, and one query serves both."""
+
+    def get_user(self, user_id: Any) -> Any:
+        users = get_user_model()._default_manager.select_related("patient")
+        try:
+            user = users.get(pk=user_id)
+        except users.model.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
+
+def own_patient(user: User) -> Patient | None:
+    """The user's own patient record: read with the user by PatientUserBackend, else a query."""
+    try:
+        patient: Patient = user.patient
+    except Patient.DoesNotExist:
+        return None
+    return patient

@@ -30,6 +30,7 @@ from booking.errors import (
     SlotUnavailable,
     TimeInPast,
 )
+from booking.inserts import insert
 from booking.models import (
     CHANGEABLE_STATUSES,
     HOLDING_STATUSES,
@@ -221,16 +222,18 @@ def _hold(appointment: Appointment, resource_ids: Sequence[int] | None = None) -
     )
     blocked = query.blocked(appointment.starts_at)
     with _constraint_errors():
-        Allocation.objects.bulk_create(
-            Allocation(
-                appointment=appointment,
-                resource_id=rid,
-                starts_at=blocked.start,
-                ends_at=blocked.end,
-            )
-            # One order for every transaction, so two bookings never wait on each other
-            # crosswise over two resources.
-            for rid in sorted(chosen)
+        insert(
+            [
+                Allocation(
+                    appointment=appointment,
+                    resource_id=rid,
+                    starts_at=blocked.start,
+                    ends_at=blocked.end,
+                )
+                # One order for every transaction, so two bookings never wait on each other
+                # crosswise over two resources.
+                for rid in sorted(chosen)
+            ]
         )
     return sorted(chosen)
 
@@ -263,7 +266,7 @@ def _schedule_preparations(appointment: Appointment, *, is_new: bool = False) ->
         elif not task.is_done and task.due_date != due_date:
             task.due_date = due_date
             task.save(update_fields=["due_date"])
-    PreparationTask.objects.bulk_create(new_tasks)
+    insert(new_tasks)
     if is_new:
         _known_tasks(appointment, new_tasks)
 
@@ -289,25 +292,30 @@ def _record(
 ) -> AppointmentEvent:
     old_start, old_end, old_resources, old_status = old
     holding = appointment.status in HOLDING_STATUSES
-    return AppointmentEvent.objects.create(
-        appointment=appointment,
-        clinic_id=appointment.clinic_id,
-        appointment_type_id=appointment.appointment_type_id,
-        kind=kind,
-        cause=cause,
-        actor=actor.user,
-        actor_kind=actor.kind,
-        on_behalf_of=appointment.patient if actor.kind != ActorKind.PATIENT else None,
-        old_starts_at=old_start,
-        old_ends_at=old_end,
-        old_resource_ids=old_resources,
-        old_status=old_status,
-        new_status=appointment.status,
-        new_starts_at=appointment.starts_at if holding else None,
-        new_ends_at=appointment.ends_at if holding else None,
-        new_resource_ids=sorted(new_resource_ids or []),
-        note=note,
+    (event,) = insert(
+        [
+            AppointmentEvent(
+                appointment=appointment,
+                clinic_id=appointment.clinic_id,
+                appointment_type_id=appointment.appointment_type_id,
+                kind=kind,
+                cause=cause,
+                actor=actor.user,
+                actor_kind=actor.kind,
+                on_behalf_of=appointment.patient if actor.kind != ActorKind.PATIENT else None,
+                old_starts_at=old_start,
+                old_ends_at=old_end,
+                old_resource_ids=old_resources,
+                old_status=old_status,
+                new_status=appointment.status,
+                new_starts_at=appointment.starts_at if holding else None,
+                new_ends_at=appointment.ends_at if holding else None,
+                new_resource_ids=sorted(new_resource_ids or []),
+                note=note,
+            )
+        ]
     )
+    return event
 
 
 def _retrying_lost_races(attempt: Callable[[], T]) -> T:
@@ -348,13 +356,17 @@ def appointment_book(
         ends_at = starts_at + appointment_type.duration
         _check_patient_free(patient, starts_at, ends_at)
         with _constraint_errors():
-            appointment = Appointment.objects.create(
-                patient=patient,
-                appointment_type=appointment_type,
-                clinic=appointment_type.clinic,
-                starts_at=starts_at,
-                ends_at=ends_at,
-                status=status,
+            (appointment,) = insert(
+                [
+                    Appointment(
+                        patient=patient,
+                        appointment_type=appointment_type,
+                        clinic=appointment_type.clinic,
+                        starts_at=starts_at,
+                        ends_at=ends_at,
+                        status=status,
+                    )
+                ]
             )
         _schedule_preparations(appointment, is_new=True)
         _record(

@@ -26,10 +26,11 @@ def _statement(
     meta = model._meta
     fields = tuple(f for f in meta.concrete_fields if f is not meta.pk)
     quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES {', '.join([row] * rows)} RETURNING {quote(meta.pk.column)}"
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+        f"VALUES {', '.join([row] * rows)} RETURNING {quote(str(meta.pk.column))}"
     )
     return sql, fields
 

@@ -3,7 +3,7 @@
 import json
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, lru_cache, partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -148,10 +148,15 @@ WHERE resource_id = ANY(%(ids)s) AND valid_from <= %(last)s
 """
 
 
+def _rule_days(span: Interval) -> tuple[date, date]:
+    """The first and last day a rule must be valid on to give working time in the span."""
+    return span.start.date() - timedelta(days=1), span.end.date()
+
+
 def _rule_rows(resource_ids: list[int], span: Interval) -> Iterable[tuple[Any, ...]]:
     """Working-hour rows that may apply in the span. On PostgreSQL as plain SQL: the ORM's
     row handling cost more than the query for the ~450 rows of a department."""
-    first, last = span.start.date() - timedelta(days=1), span.end.date()
+    first, last = _rule_days(span)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(_PG_RULES_SQL, {"ids": resource_ids, "first": first, "last": last})
@@ -237,11 +242,20 @@ def resource_calendars(
     ]
 
 
-# The candidates with nothing overlapping the blocked time, each with the end of its busy time
-# just before it and the start of the one just after it inside the span (NULL if none). Every
-# probe is an index range scan; allocations are bounded below by ALLOCATION_MAX_LENGTH.
+# The candidates with nothing overlapping the blocked time, each with its tags, its working-hour
+# rules in the span (as JSON text, in one order: resources with the same hours get the same
+# text), the end of its busy time just before the blocked time and the start of the one just
+# after it inside the span (NULL if none). Every probe is an index range scan; allocations are
+# bounded below by ALLOCATION_MAX_LENGTH.
 _PG_FREE_SQL = """
-SELECT r.id, r.kind, r.tags::text,
+SELECT r.id, r.kind, ARRAY(SELECT jsonb_array_elements_text(r.tags)),
+    (SELECT json_agg(json_build_array(w.weekday, w.start_time, w.end_time, w.valid_from,
+                                      w.valid_until, w.interval_weeks)
+                     ORDER BY w.weekday, w.start_time, w.end_time, w.valid_from, w.valid_until,
+                              w.interval_weeks)::text
+     FROM booking_workinghours w
+     WHERE w.resource_id = r.id AND w.valid_from <= %(last_day)s
+       AND (w.valid_until IS NULL OR w.valid_until >= %(first_day)s)),
     date_part('epoch', greatest(
         (SELECT max(a.ends_at) FROM booking_allocation a
          WHERE a.resource_id = r.id AND a.starts_at >= %(earliest)s AND a.starts_at < %(start)s
@@ -270,6 +284,7 @@ WHERE r.clinic_id = %(clinic_id)s AND r.kind = ANY(%(kinds)s) AND r.is_active
 def _free_calendars_postgres(
     query: SlotQuery, clinic_id: int, blocked: Interval, span: Interval
 ) -> list[ResourceCalendar]:
+    first_day, last_day = _rule_days(span)
     params: dict[str, Any] = {
         "clinic_id": clinic_id,
         "kinds": sorted({r.kind for r in query.requirements}),
@@ -279,24 +294,39 @@ def _free_calendars_postgres(
         "span_start": span.start,
         "span_end": span.end,
         "earliest": span.start - ALLOCATION_MAX_LENGTH,
+        "first_day": first_day,
+        "last_day": last_day,
     }
     with connection.cursor() as cursor:
         cursor.execute(_PG_FREE_SQL, params)
-        rows = [
-            (rid, kind, json.loads(tags), until, since) for rid, kind, tags, until, since in cursor
-        ]
-    free = [row for row in rows if _fills_one(row[1], row[2], query.requirements)]
-    working = working_time([rid for rid, *_ in free], query.tz, span)
+        rows = cursor.fetchall()
     return [
         ResourceCalendar(
             resource_id=rid,
             kind=kind,
             tags=frozenset(tags),
-            working=working.get(rid, ()),
+            working=_expanded(_rules_from_json(rules), query.tz, span) if rules else (),
             busy=_busy_around(span, busy_until, busy_from),
         )
-        for rid, kind, tags, busy_until, busy_from in free
+        for rid, kind, tags, rules, busy_until, busy_from in rows
+        if _fills_one(kind, tags, query.requirements)
     ]
+
+
+@lru_cache(maxsize=256)
+def _rules_from_json(text: str) -> tuple[WeeklyRule, ...]:
+    """A resource's rules from _PG_FREE_SQL; most resources share theirs, so this is read once."""
+    return tuple(
+        WeeklyRule(
+            weekday=weekday,
+            start=time.fromisoformat(start),
+            end=time.fromisoformat(end),
+            valid_from=date.fromisoformat(valid_from),
+            valid_until=None if valid_until is None else date.fromisoformat(valid_until),
+            interval_weeks=interval_weeks,
+        )
+        for weekday, start, end, valid_from, valid_until, interval_weeks in json.loads(text)
+    )
 
 
 def _busy_around(

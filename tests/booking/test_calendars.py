@@ -1,6 +1,6 @@
 import random
 from dataclasses import replace
-from datetime import UTC, time, timedelta
+from datetime import UTC, date, time, timedelta
 
 import pytest
 
@@ -10,6 +10,7 @@ from booking.calendars import (
     local_day,
     resource_calendars,
     slot_query,
+    working_time,
 )
 from booking.models import Absence as AbsenceRow
 from booking.models import Allocation, Appointment, ResourceKind
@@ -156,3 +157,44 @@ def test_around_a_start_on_the_nights_the_clocks_change(clinic, buffered_type, s
         buffered_type, sunday, sunday, sunday + timedelta(hours=7)
     )
     assert decided_by_busy_time > 5
+
+
+def test_around_a_start_working_hours_are_read_as_for_the_whole_day(clinic, buffered_type):
+    """calendars_around reads each free resource's rules with its free block (on PostgreSQL in
+    the same query, as JSON): split days, every other week, rules ending or starting on the day,
+    and resources with no rule at all come out as working_time reads them."""
+    day = oslo(2027, 1, 6)  # a Wednesday
+    wednesday = 2
+    shapes = [
+        [(time(8), time(11)), (time(12), time(16))],  # a split day
+        [(time(7, 30), time(15, 30), {"interval_weeks": 2, "valid_from": date(2026, 12, 30)})],
+        [(time(7, 30), time(15, 30), {"interval_weeks": 2, "valid_from": date(2026, 12, 23)})],
+        [(time(9), time(17), {"valid_until": date(2027, 1, 6)})],  # ends on the day
+        [(time(9), time(17), {"valid_until": date(2027, 1, 5)})],  # ended the day before
+        [(time(10), time(14), {"valid_from": date(2027, 1, 6)})],  # starts on the day
+        [],  # no working hours at all
+    ]
+    for kind in (ResourceKind.CLINICIAN, ResourceKind.ROOM):
+        for rules in shapes:
+            resource = factories.ResourceFactory.create(clinic=clinic, kind=kind, tags=[])
+            for start, end, *extra in rules:
+                factories.WorkingHoursFactory.create(
+                    resource=resource,
+                    weekday=wednesday,
+                    start_time=start,
+                    end_time=end,
+                    **(extra[0] if extra else {}),
+                )
+    whole_day = local_day(day, clinic.tz)
+    start = oslo(2027, 1, 6, 10, 0)
+    query = slot_query(buffered_type, Interval(start, start + timedelta(minutes=1)))
+
+    around = calendars_around(query, clinic.id, start=start, span=whole_day)
+
+    expected = working_time([c.resource_id for c in around], clinic.tz, whole_day)
+    assert len(around) == 2 * len(shapes)  # nothing is busy: every resource is read
+    assert {c.resource_id: c.working for c in around} == {
+        c.resource_id: expected.get(c.resource_id, ()) for c in around
+    }
+    # Per kind, the off week, the rule that ended and no rule at all give no working time.
+    assert sum(1 for c in around if c.working) == 2 * 4

@@ -1,6 +1,7 @@
 import random
 from dataclasses import replace
 from datetime import UTC, date, time, timedelta
+from typing import Any
 
 import pytest
 
@@ -165,7 +166,7 @@ def test_around_a_start_working_hours_are_read_as_for_the_whole_day(clinic, buff
     and resources with no rule at all come out as working_time reads them."""
     day = oslo(2027, 1, 6)  # a Wednesday
     wednesday = 2
-    shapes = [
+    shapes: list[list[tuple[Any, ...]]] = [
         [(time(8), time(11)), (time(12), time(16))],  # a split day
         [(time(7, 30), time(15, 30), {"interval_weeks": 2, "valid_from": date(2026, 12, 30)})],
         [(time(7, 30), time(15, 30), {"interval_weeks": 2, "valid_from": date(2026, 12, 23)})],

@@ -30,7 +30,6 @@ from booking.errors import (
     SlotUnavailable,
     TimeInPast,
 )
-from booking.inserts import insert
 from booking.models import (
     CHANGEABLE_STATUSES,
     HOLDING_STATUSES,
@@ -44,6 +43,7 @@ from booking.models import (
     EventKind,
     PreparationTask,
 )
+from booking.rows import insert, prefetched
 from patients.models import Patient
 from planning.core.intervals import Interval, to_utc
 from planning.core.slots import SlotQuery, assign_resources
@@ -267,17 +267,12 @@ def _schedule_preparations(appointment: Appointment, *, is_new: bool = False) ->
             task.due_date = due_date
             task.save(update_fields=["due_date"])
     insert(new_tasks)
-    if is_new:
-        _known_tasks(appointment, new_tasks)
-
-
-def _known_tasks(appointment: Appointment, tasks: list[PreparationTask]) -> None:
-    """Let `appointment.preparation_tasks.all()` return these tasks without a query, as
-    prefetch_related would: they are all a new appointment has, and its answer lists them."""
-    queryset = appointment.preparation_tasks.all()
-    queryset._result_cache = sorted(tasks, key=lambda task: (task.due_date, task.pk))
-    queryset._prefetch_done = True  # type: ignore[attr-defined]  # prefetch_related's own marks
-    appointment._prefetched_objects_cache = {"preparation_tasks": queryset}  # type: ignore[attr-defined]
+    if is_new:  # all the tasks it has: its answer lists them without reading them back
+        prefetched(
+            appointment,
+            "preparation_tasks",
+            sorted(new_tasks, key=lambda task: (task.due_date, task.pk)),
+        )
 
 
 def _record(

@@ -29,6 +29,7 @@ from booking.api.serializers import (
     local_day_bounds,
 )
 from booking.models import Appointment, AppointmentType, PreparationTask
+from booking.rows import appointment_type_with_parts
 from patients.auth import own_patient
 from patients.models import Patient
 
@@ -124,9 +125,9 @@ class AppointmentListView(APIView):
     @idempotent(authorize=lambda view, request: _booking_request(request))
     def post(self, request: Request) -> Response:
         data, patient = _booking_request(request)
-        appointment_type = get_object_or_404(
-            AppointmentType.objects.select_related("clinic"), pk=data["appointment_type"]
-        )
+        appointment_type = appointment_type_with_parts(data["appointment_type"])
+        if appointment_type is None:
+            raise NotFound
         appointment = services.appointment_book(
             patient=patient,
             appointment_type=appointment_type,

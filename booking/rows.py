@@ -1,0 +1,138 @@
+"""Plain SQL reads and writes for the booking path, which runs for every booking.
+
+The ORM compiles a query for every call, and for a booking's small reads and inserts that cost
+more CPU than anything else the booking does. These functions build their SQL once from the
+models' own metadata and convert values the way the ORM would, so they read and write the same
+rows on PostgreSQL and SQLite.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from functools import cache
+from typing import Any, TypeVar
+
+from django.db import connection, models
+
+from booking.models import AppointmentType, Clinic, PreparationTemplate, ResourceRequirement
+
+M = TypeVar("M", bound=models.Model)
+
+
+@cache
+def _statement(
+    model: type[models.Model], rows: int
+) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
+    meta = model._meta
+    fields = tuple(f for f in meta.concrete_fields if f is not meta.pk)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+        f"VALUES {', '.join([row] * rows)} RETURNING {quote(str(meta.pk.column))}"
+    )
+    return sql, fields
+
+
+def insert(objs: Sequence[M]) -> Sequence[M]:
+    """Insert new (unsaved) instances of one model in one statement and give them their ids.
+
+    Each value is prepared as the ORM's own insert would (`pre_save` fills auto_now fields,
+    `get_db_prep_save` adapts it to the database). No model signals are sent: use it only for
+    models that have none."""
+    if not objs:
+        return objs
+    sql, fields = _statement(type(objs[0]), len(objs))
+    params = [
+        field.get_db_prep_save(field.pre_save(obj, add=True), connection)
+        for obj in objs
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    for obj, pk in zip(objs, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return objs
+
+
+def prefetched(instance: models.Model, relation: str, objs: Iterable[M]) -> None:
+    """Let `instance.<relation>.all()` return `objs` without a query, as prefetch_related would
+    after reading them (`relation` is a reverse foreign key's accessor name)."""
+    queryset = getattr(instance, relation).all()
+    queryset._result_cache = list(objs)
+    queryset._prefetch_done = True
+    # prefetch_related's own place for it; the related manager's get_queryset looks here first.
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = queryset
+
+
+def _columns(model: type[models.Model], alias: str) -> str:
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(str(f.column))}" for f in model._meta.concrete_fields)
+
+
+def _from_values(model: type[M], values: Sequence[Any]) -> M:
+    """An instance as the ORM would read it (booleans from SQLite's 0/1 and the like)."""
+    fields = model._meta.concrete_fields
+    return model.from_db(
+        connection.alias,
+        [f.attname for f in fields],
+        [f.to_python(v) for f, v in zip(fields, values, strict=True)],
+    )
+
+
+# Child rows as one JSON array of arrays per parent row.
+_CHILD_ROWS = {
+    "postgresql": "(SELECT coalesce(json_agg(json_build_array({columns})), '[]')::text "
+    "FROM {table} c WHERE c.{key} = t.id)",
+    "sqlite": "(SELECT json_group_array(json_array({columns})) "
+    "FROM {table} c WHERE c.{key} = t.id)",
+}
+
+
+@cache
+def _type_sql() -> str:
+    quote = connection.ops.quote_name
+    children = [
+        _CHILD_ROWS[connection.vendor].format(
+            columns=_columns(child, "c"),
+            table=quote(child._meta.db_table),
+            key=quote("appointment_type_id"),
+        )
+        for child in (ResourceRequirement, PreparationTemplate)
+    ]
+    return (
+        f"SELECT {_columns(AppointmentType, 't')}, {_columns(Clinic, 'k')}, {', '.join(children)} "
+        f"FROM {quote(AppointmentType._meta.db_table)} t "
+        f"JOIN {quote(Clinic._meta.db_table)} k ON k.id = t.{quote('clinic_id')} "
+        "WHERE t.id = %s"
+    )
+
+
+def appointment_type_with_parts(pk: int) -> AppointmentType | None:
+    """The type with its clinic, requirements and preparation templates, read in one query:
+    `.clinic`, `.requirements.all()` and `.preparations.all()` then need none."""
+    with connection.cursor() as cursor:
+        cursor.execute(_type_sql(), [pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    type_width = len(AppointmentType._meta.concrete_fields)
+    clinic_width = len(Clinic._meta.concrete_fields)
+    appointment_type = _from_values(AppointmentType, row[:type_width])
+    appointment_type.clinic = _from_values(Clinic, row[type_width : type_width + clinic_width])
+    requirements_json, preparations_json = row[type_width + clinic_width :]
+    requirements = [_from_values(ResourceRequirement, r) for r in json.loads(requirements_json)]
+    preparations = [_from_values(PreparationTemplate, p) for p in json.loads(preparations_json)]
+    # In each model's Meta.ordering.
+    prefetched(appointment_type, "requirements", sorted(requirements, key=lambda r: r.pk))
+    prefetched(
+        appointment_type,
+        "preparations",
+        sorted(preparations, key=lambda p: (-p.days_before, p.pk)),
+    )
+    return appointment_type

@@ -1,0 +1,172 @@
+"""The booking path's plain SQL (booking/rows.py) reads and writes what the ORM would."""
+
+import pytest
+from django.db import connection
+from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from booking.models import (
+    ActorKind,
+    Allocation,
+    Appointment,
+    AppointmentEvent,
+    AppointmentType,
+    EventCause,
+    EventKind,
+    PreparationTemplate,
+    ResourceKind,
+)
+from booking.rows import appointment_type_with_parts, insert
+from tests import factories
+from tests.conftest import NOW, oslo
+
+pytestmark = pytest.mark.django_db
+
+
+def as_read_by_the_orm(obj):
+    return model_to_dict(type(obj).objects.get(pk=obj.pk))
+
+
+def test_insert_gives_each_row_its_id_in_order(control_type, patient, clinician, room):
+    appointment = Appointment.objects.create(
+        patient=patient,
+        appointment_type=control_type,
+        clinic=control_type.clinic,
+        starts_at=oslo(2027, 1, 6, 10),
+        ends_at=oslo(2027, 1, 6, 10, 30),
+    )
+    rows = [
+        Allocation(
+            appointment=appointment,
+            resource=resource,
+            starts_at=oslo(2027, 1, 6, 10),
+            ends_at=oslo(2027, 1, 6, 10, 30),
+        )
+        for resource in (clinician, room)
+    ]
+
+    inserted = insert(rows)
+
+    assert [a.pk for a in inserted] == sorted(a.pk for a in inserted)
+    assert [as_read_by_the_orm(a) for a in inserted] == [model_to_dict(a) for a in rows]
+    assert all(not a._state.adding for a in inserted)
+
+
+def test_insert_fills_auto_now_fields_and_writes_json(clock, control_type, patient):
+    appointment = Appointment(
+        patient=patient,
+        appointment_type=control_type,
+        clinic=control_type.clinic,
+        starts_at=oslo(2027, 1, 6, 10),
+        ends_at=oslo(2027, 1, 6, 10, 30),
+    )
+    (appointment,) = insert([appointment])
+    event = AppointmentEvent(
+        appointment=appointment,
+        clinic_id=appointment.clinic_id,
+        appointment_type_id=control_type.pk,
+        kind=EventKind.CREATED,
+        cause=EventCause.PATIENT_CHANGE,
+        actor_kind=ActorKind.PATIENT,
+        new_resource_ids=[3, 1],
+        new_starts_at=appointment.starts_at,
+    )
+
+    (event,) = insert([event])
+
+    stored = AppointmentEvent.objects.get(pk=event.pk)
+    assert (stored.occurred_at, stored.new_resource_ids, stored.old_resource_ids) == (
+        NOW,
+        [3, 1],
+        [],
+    )
+    assert Appointment.objects.get(pk=appointment.pk).created_at == NOW == appointment.created_at
+    assert model_to_dict(stored) == model_to_dict(event)
+
+
+def test_insert_of_nothing_sends_no_statement():
+    with CaptureQueriesContext(connection) as queries:
+        assert insert([]) == []
+    assert len(queries) == 0
+
+
+@pytest.fixture
+def type_with_parts(control_type):
+    factories.requirement(control_type, ResourceKind.EQUIPMENT, tag="scope", count=2)
+    for title, days in [("Medisinliste", 5), ("Tarmtømming", 7), ("Faste", 1), ("Skjema", 5)]:
+        PreparationTemplate.objects.create(
+            appointment_type=control_type, title=title, timing="deadline", days_before=days
+        )
+    control_type.self_bookable = False  # a boolean that SQLite stores as 0
+    control_type.save()
+    return control_type
+
+
+def test_a_type_is_read_with_its_parts_as_the_orm_reads_them(type_with_parts):
+    orm = AppointmentType.objects.select_related("clinic").get(pk=type_with_parts.pk)
+
+    with CaptureQueriesContext(connection) as queries:
+        read = appointment_type_with_parts(type_with_parts.pk)
+        assert read is not None
+        parts = (
+            model_to_dict(read),
+            model_to_dict(read.clinic),
+            [model_to_dict(r) for r in read.requirements.all()],
+            [model_to_dict(p) for p in read.preparations.all()],
+        )
+    assert len(queries) == 1
+    assert parts == (
+        model_to_dict(orm),
+        model_to_dict(orm.clinic),
+        [model_to_dict(r) for r in orm.requirements.all()],
+        [model_to_dict(p) for p in orm.preparations.all()],
+    )
+    assert read.self_bookable is False
+    assert [p.days_before for p in read.preparations.all()] == [7, 5, 5, 1]
+
+
+def test_a_type_without_parts_has_empty_lists(clinic):
+    bare = factories.AppointmentTypeFactory.create(clinic=clinic)
+
+    read = appointment_type_with_parts(bare.pk)
+
+    assert read is not None
+    assert (list(read.requirements.all()), list(read.preparations.all())) == ([], [])
+
+
+def test_an_unknown_type_reads_as_none(control_type):
+    assert appointment_type_with_parts(control_type.pk + 1000) is None
+
+
+# What a booking costs in statements, so that a change adding one shows up here. On PostgreSQL:
+# the user with its patient, the type with its parts, the appointment, its preparation tasks, the
+# free resources with their working hours, the allocations and the history row. SQLite has no
+# exclusion constraints, so it also asks whether the patient is free, and it reads every
+# candidate's calendar instead of only the free ones (resources, working hours, absences and
+# allocations).
+BOOKING_STATEMENTS = {"postgresql": 7, "sqlite": 11}
+
+
+def test_a_booking_takes_a_known_number_of_statements(clock, type_with_parts, patient):
+    type_with_parts.self_bookable = True
+    type_with_parts.save()
+    for _ in range(2):
+        factories.weekday_resource(type_with_parts.clinic, ResourceKind.EQUIPMENT, ["scope"])
+    api = APIClient()
+    api.force_login(patient.user)
+    body = {"appointment_type": type_with_parts.pk, "starts_at": "2027-01-06T10:00:00+01:00"}
+
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post("/api/v1/appointments/", body, format="json")
+
+    assert response.status_code == 201, response.json()
+    statements = [  # the session is in the cache or in the database, by the settings
+        q["sql"]
+        for q in queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN"))
+        and "django_session" not in q["sql"]
+    ]
+    assert len(statements) == BOOKING_STATEMENTS[connection.vendor], "\n".join(statements)
+    assert len(response.json()["preparation_tasks"]) == 4
+    assert Appointment.objects.get().allocations.count() == 4

@@ -245,8 +245,11 @@ def resource_calendars(
 # The candidates with nothing overlapping the blocked time, each with its tags, its working-hour
 # rules in the span (as JSON text, in one order: resources with the same hours get the same
 # text), the end of its busy time just before the blocked time and the start of the one just
-# after it inside the span (NULL if none). Every probe is an index range scan; allocations are
-# bounded below by ALLOCATION_MAX_LENGTH.
+# after it inside the span (NULL if none).
+# One resource's allocations never overlap (the exclusion constraint), so the one that starts
+# last before the blocked time ends also ends last: it alone tells whether the resource is free
+# then, and until when it was busy. That is one backward index probe per candidate, where an
+# overlap test reads every allocation of the day before.
 _PG_FREE_SQL = """
 SELECT r.id, r.kind, ARRAY(SELECT jsonb_array_elements_text(r.tags)),
     (SELECT json_agg(json_build_array(w.weekday, w.start_time, w.end_time, w.valid_from,
@@ -257,9 +260,7 @@ SELECT r.id, r.kind, ARRAY(SELECT jsonb_array_elements_text(r.tags)),
      WHERE w.resource_id = r.id AND w.valid_from <= %(last_day)s
        AND (w.valid_until IS NULL OR w.valid_until >= %(first_day)s)),
     date_part('epoch', greatest(
-        (SELECT max(a.ends_at) FROM booking_allocation a
-         WHERE a.resource_id = r.id AND a.starts_at >= %(earliest)s AND a.starts_at < %(start)s
-           AND a.ends_at > %(span_start)s AND a.ends_at <= %(start)s),
+        CASE WHEN latest.ends_at > %(span_start)s THEN latest.ends_at END,
         (SELECT max(b.ends_at) FROM booking_absence b
          WHERE b.resource_id = r.id AND b.ends_at > %(span_start)s AND b.ends_at <= %(start)s)
     )),
@@ -270,11 +271,13 @@ SELECT r.id, r.kind, ARRAY(SELECT jsonb_array_elements_text(r.tags)),
          WHERE b.resource_id = r.id AND b.starts_at >= %(end)s AND b.starts_at < %(span_end)s)
     ))
 FROM booking_resource r
+LEFT JOIN LATERAL (
+    SELECT a.ends_at FROM booking_allocation a
+    WHERE a.resource_id = r.id AND a.starts_at < %(end)s
+    ORDER BY a.starts_at DESC LIMIT 1
+) AS latest ON true
 WHERE r.clinic_id = %(clinic_id)s AND r.kind = ANY(%(kinds)s) AND r.is_active
-  AND NOT EXISTS (
-    SELECT 1 FROM booking_allocation a
-    WHERE a.resource_id = r.id AND a.starts_at >= %(earliest_overlapping)s
-      AND a.starts_at < %(end)s AND a.ends_at > %(start)s)
+  AND (latest.ends_at IS NULL OR latest.ends_at <= %(start)s)
   AND NOT EXISTS (
     SELECT 1 FROM booking_absence b
     WHERE b.resource_id = r.id AND b.starts_at < %(end)s AND b.ends_at > %(start)s)
@@ -290,10 +293,8 @@ def _free_calendars_postgres(
         "kinds": sorted({r.kind for r in query.requirements}),
         "start": blocked.start,
         "end": blocked.end,
-        "earliest_overlapping": blocked.start - ALLOCATION_MAX_LENGTH,
         "span_start": span.start,
         "span_end": span.end,
-        "earliest": span.start - ALLOCATION_MAX_LENGTH,
         "first_day": first_day,
         "last_day": last_day,
     }

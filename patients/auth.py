@@ -2,10 +2,10 @@
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import User
 
+from booking.rows import user_with_patient
 from patients.models import Patient
 
 
@@ -14,12 +14,8 @@ class PatientUserBackend(ModelBackend):
     absent): every patient request needs it, and one query serves both."""
 
     def get_user(self, user_id: Any) -> Any:
-        users = get_user_model()._default_manager.select_related("patient")
-        try:
-            user = users.get(pk=user_id)
-        except users.model.DoesNotExist:
-            return None
-        return user if self.user_can_authenticate(user) else None
+        user = user_with_patient(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 def own_patient(user: User) -> Patient | None:

@@ -1,9 +1,11 @@
 """The booking path's plain SQL (booking/rows.py) reads and writes what the ORM would."""
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from booking.models import (
@@ -17,7 +19,8 @@ from booking.models import (
     PreparationTemplate,
     ResourceKind,
 )
-from booking.rows import appointment_type_with_parts, insert
+from booking.rows import appointment_type_with_parts, insert, user_with_patient
+from patients.auth import own_patient
 from tests import factories
 from tests.conftest import NOW, oslo
 
@@ -170,3 +173,30 @@ def test_a_booking_takes_a_known_number_of_statements(clock, type_with_parts, pa
     assert len(statements) == BOOKING_STATEMENTS[connection.vendor], "\n".join(statements)
     assert len(response.json()["preparation_tasks"]) == 4
     assert Appointment.objects.get().allocations.count() == 4
+
+
+def test_a_user_is_read_with_their_patient_as_the_orm_reads_them(clock, patient):
+    User.objects.filter(pk=patient.user_id).update(last_login=NOW)  # a datetime to convert
+
+    with CaptureQueriesContext(connection) as queries:
+        user = user_with_patient(patient.user_id)
+        assert user is not None
+        own = own_patient(user)
+        assert own is not None
+        assert own.user is user
+    assert len(queries) == 1
+    assert model_to_dict(user) == model_to_dict(User.objects.get(pk=patient.user_id))
+    assert user.last_login == NOW
+    assert timezone.is_aware(user.last_login)
+    assert model_to_dict(own) == model_to_dict(patient)
+
+
+def test_a_user_without_a_patient_record_is_known_to_have_none():
+    staff = User.objects.create_user("sekretaer")
+
+    with CaptureQueriesContext(connection) as queries:
+        user = user_with_patient(staff.pk)
+        assert user is not None
+        assert own_patient(user) is None
+    assert len(queries) == 1
+    assert user_with_patient(staff.pk + 1000) is None

@@ -23,44 +23,117 @@ from patients.models import Patient
 M = TypeVar("M", bound=models.Model)
 
 
-@cache
-def _statement(
-    model: type[models.Model], rows: int
-) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
-    meta = model._meta
-    fields = tuple(f for f in meta.concrete_fields if f is not meta.pk)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(f.column)) for f in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) "
-        f"VALUES {', '.join([row] * rows)} RETURNING {quote(str(meta.pk.column))}"
+def _insert_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    return [f for f in model._meta.concrete_fields if f is not model._meta.pk]
+
+
+def _values_row(fields: Sequence[models.Field[Any, Any]], parent_key: str | None = None) -> str:
+    """`(%s, %s, ...)`, with the parent's id read from the CTE `parent` (which returns only
+    that) for its foreign key."""
+    return (
+        "("
+        + ", ".join("(SELECT id FROM parent)" if f.attname == parent_key else "%s" for f in fields)
+        + ")"
     )
-    return sql, fields
 
 
-def insert(objs: Sequence[M]) -> Sequence[M]:
-    """Insert new (unsaved) instances of one model in one statement and give them their ids.
+def _insert_sql(model: type[models.Model], rows: int, parent_key: str | None = None) -> str:
+    quote = connection.ops.quote_name
+    fields = _insert_fields(model)
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    values = ", ".join([_values_row(fields, parent_key)] * rows)
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {values} "
+        f"RETURNING {quote(str(model._meta.pk.column))}"
+    )
 
-    Each value is prepared as the ORM's own insert would (`pre_save` fills auto_now fields,
-    `get_db_prep_save` adapts it to the database). No model signals are sent: use it only for
-    models that have none."""
-    if not objs:
-        return objs
-    sql, fields = _statement(type(objs[0]), len(objs))
-    params = [
+
+def _params(objs: Sequence[models.Model], skip: str | None = None) -> list[Any]:
+    """Each value prepared as the ORM's own insert would: `pre_save` fills auto_now fields,
+    `get_db_prep_save` adapts the value to the database."""
+    fields = [f for f in _insert_fields(type(objs[0])) if f.attname != skip]
+    return [
         field.get_db_prep_save(field.pre_save(obj, add=True), connection)
         for obj in objs
         for field in fields
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        ids = [row[0] for row in cursor.fetchall()]
+
+
+def _saved(objs: Sequence[M], ids: Sequence[int]) -> Sequence[M]:
     for obj, pk in zip(objs, ids, strict=True):
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = connection.alias
     return objs
+
+
+def insert(objs: Sequence[M]) -> Sequence[M]:
+    """Insert new (unsaved) instances of one model in one statement and give them their ids.
+    No model signals are sent: use it only for models that have none."""
+    if not objs:
+        return objs
+    with connection.cursor() as cursor:
+        cursor.execute(_cached_insert_sql(type(objs[0]), len(objs)), _params(objs))
+        return _saved(objs, [row[0] for row in cursor.fetchall()])
+
+
+_cached_insert_sql = cache(_insert_sql)
+
+
+def _parent_key(child: type[models.Model], parent: type[models.Model]) -> models.Field[Any, Any]:
+    """The child's one foreign key to the parent's model."""
+    (key,) = (
+        f
+        for f in _insert_fields(child)
+        if f.is_relation and f.many_to_one and f.related_model is parent
+    )
+    return key
+
+
+@cache
+def _tree_sql(
+    parent: type[models.Model], children: tuple[tuple[type[models.Model], int], ...]
+) -> str:
+    ctes = [f"parent AS ({_insert_sql(parent, 1)})"]
+    ctes += [
+        f"child{i} AS ({_insert_sql(model, rows, _parent_key(model, parent).attname)})"
+        for i, (model, rows) in enumerate(children)
+    ]
+    ids = [f"ARRAY(SELECT * FROM child{i} ORDER BY 1)" for i in range(len(children))]
+    return f"WITH {', '.join(ctes)} SELECT (SELECT * FROM parent), {', '.join(ids)}"
+
+
+def insert_with_children(parent: M, *children: Sequence[models.Model]) -> M:
+    """Insert a new parent and new rows pointing to it (their foreign key to the parent's model
+    is filled in), and give them all their ids. On PostgreSQL that is one statement, a WITH of
+    inserts: the parent's id comes from the first, and ids are handed out in row order. On
+    other databases it is one INSERT per table. No model signals are sent."""
+    children = tuple(rows for rows in children if rows)
+    keys = [_parent_key(type(rows[0]), type(parent)) for rows in children]
+    if connection.vendor != "postgresql":
+        insert([parent])
+        for rows, key in zip(children, keys, strict=True):
+            _point_to(rows, key, parent)
+            insert(rows)
+        return parent
+    params = _params([parent])
+    for rows, key in zip(children, keys, strict=True):
+        params += _params(rows, skip=key.attname)
+    sql = _tree_sql(type(parent), tuple((type(rows[0]), len(rows)) for rows in children))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        parent_id, *child_ids = cursor.fetchone()
+    _saved([parent], [parent_id])
+    for rows, key, ids in zip(children, keys, child_ids, strict=True):
+        _point_to(rows, key, parent)
+        _saved(rows, ids)
+    return parent
+
+
+def _point_to(children: Sequence[models.Model], key: models.Field[Any, Any], parent: M) -> None:
+    """Set the children's foreign key to the (now saved) parent, keeping it cached on them."""
+    for child in children:
+        setattr(child, key.name, parent)
 
 
 def prefetched(instance: models.Model, relation: str, objs: Iterable[M]) -> None:

@@ -8,7 +8,7 @@ SlotUnavailable), on SQLite the transaction holds the write lock from its first 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from django.contrib.auth.models import User
@@ -42,8 +42,9 @@ from booking.models import (
     EventCause,
     EventKind,
     PreparationTask,
+    PreparationTemplate,
 )
-from booking.rows import insert, prefetched
+from booking.rows import insert, insert_with_children, prefetched
 from patients.models import Patient
 from planning.core.intervals import Interval, to_utc
 from planning.core.slots import SlotQuery, assign_resources
@@ -212,8 +213,11 @@ def _checked_resources(
     return chosen
 
 
-def _hold(appointment: Appointment, resource_ids: Sequence[int] | None = None) -> list[int]:
-    """Hold resources for the appointment's current time: the given ones or the best fit."""
+def _allocations(
+    appointment: Appointment, resource_ids: Sequence[int] | None = None
+) -> list[Allocation]:
+    """Allocations for the appointment's current time, of the given resources or the best fit,
+    not yet written."""
     query = _query_at(appointment)
     chosen = (
         _best_fit_resources(appointment, query)
@@ -221,21 +225,22 @@ def _hold(appointment: Appointment, resource_ids: Sequence[int] | None = None) -
         else _checked_resources(appointment, query, resource_ids)
     )
     blocked = query.blocked(appointment.starts_at)
-    with _constraint_errors():
-        insert(
-            [
-                Allocation(
-                    appointment=appointment,
-                    resource_id=rid,
-                    starts_at=blocked.start,
-                    ends_at=blocked.end,
-                )
-                # One order for every transaction, so two bookings never wait on each other
-                # crosswise over two resources.
-                for rid in sorted(chosen)
-            ]
+    return [
+        Allocation(
+            appointment=appointment, resource_id=rid, starts_at=blocked.start, ends_at=blocked.end
         )
-    return sorted(chosen)
+        # One order for every transaction, so two bookings never wait on each other crosswise
+        # over two resources.
+        for rid in sorted(chosen)
+    ]
+
+
+def _hold(appointment: Appointment, resource_ids: Sequence[int] | None = None) -> list[int]:
+    """Hold resources for the appointment's current time: the given ones or the best fit."""
+    allocations = _allocations(appointment, resource_ids)
+    with _constraint_errors():
+        insert(allocations)
+    return [a.resource_id for a in allocations]
 
 
 def _release_resources(appointment: Appointment) -> list[int]:
@@ -244,38 +249,41 @@ def _release_resources(appointment: Appointment) -> list[int]:
     return resource_ids
 
 
-def _schedule_preparations(appointment: Appointment, *, is_new: bool = False) -> None:
-    """Create the preparation tasks, or move the due dates of the ones not yet done."""
+def _due_date(appointment: Appointment, template: PreparationTemplate) -> date:
     day = timezone.localtime(appointment.starts_at, appointment.clinic.tz).date()
-    existing = {} if is_new else {t.template_id: t for t in appointment.preparation_tasks.all()}
-    new_tasks = []
-    for template in appointment.appointment_type.preparations.all():
-        due_date = day - timedelta(days=template.days_before)
-        task = existing.get(template.id)
-        if task is None:
-            new_tasks.append(
-                PreparationTask(
-                    appointment=appointment,
-                    template=template,
-                    title=template.title,
-                    instructions=template.instructions,
-                    timing=template.timing,
-                    due_date=due_date,
-                )
-            )
-        elif not task.is_done and task.due_date != due_date:
-            task.due_date = due_date
-            task.save(update_fields=["due_date"])
-    insert(new_tasks)
-    if is_new:  # all the tasks it has: its answer lists them without reading them back
-        prefetched(
-            appointment,
-            "preparation_tasks",
-            sorted(new_tasks, key=lambda task: (task.due_date, task.pk)),
+    return day - timedelta(days=template.days_before)
+
+
+def _new_preparation_tasks(appointment: Appointment) -> list[PreparationTask]:
+    """The type's preparations as tasks of a new appointment, not yet written."""
+    return [
+        PreparationTask(
+            appointment=appointment,
+            template=template,
+            title=template.title,
+            instructions=template.instructions,
+            timing=template.timing,
+            due_date=_due_date(appointment, template),
         )
+        for template in appointment.appointment_type.preparations.all()
+    ]
 
 
-def _record(
+def _move_preparations(appointment: Appointment) -> None:
+    """Move the due dates of the tasks not yet done, and add tasks for new preparations."""
+    existing = {t.template_id: t for t in appointment.preparation_tasks.all()}
+    missing = []
+    for task in _new_preparation_tasks(appointment):
+        current = existing.get(task.template_id)
+        if current is None:
+            missing.append(task)
+        elif not current.is_done and current.due_date != task.due_date:
+            current.due_date = task.due_date
+            current.save(update_fields=["due_date"])
+    insert(missing)
+
+
+def _event(
     appointment: Appointment,
     *,
     kind: EventKind,
@@ -285,32 +293,28 @@ def _record(
     new_resource_ids: list[int] | None = None,
     note: str = "",
 ) -> AppointmentEvent:
+    """A history row for what just happened to the appointment, not yet written."""
     old_start, old_end, old_resources, old_status = old
     holding = appointment.status in HOLDING_STATUSES
-    (event,) = insert(
-        [
-            AppointmentEvent(
-                appointment=appointment,
-                clinic_id=appointment.clinic_id,
-                appointment_type_id=appointment.appointment_type_id,
-                kind=kind,
-                cause=cause,
-                actor=actor.user,
-                actor_kind=actor.kind,
-                on_behalf_of=appointment.patient if actor.kind != ActorKind.PATIENT else None,
-                old_starts_at=old_start,
-                old_ends_at=old_end,
-                old_resource_ids=old_resources,
-                old_status=old_status,
-                new_status=appointment.status,
-                new_starts_at=appointment.starts_at if holding else None,
-                new_ends_at=appointment.ends_at if holding else None,
-                new_resource_ids=sorted(new_resource_ids or []),
-                note=note,
-            )
-        ]
+    return AppointmentEvent(
+        appointment=appointment,
+        clinic_id=appointment.clinic_id,
+        appointment_type_id=appointment.appointment_type_id,
+        kind=kind,
+        cause=cause,
+        actor=actor.user,
+        actor_kind=actor.kind,
+        on_behalf_of=appointment.patient if actor.kind != ActorKind.PATIENT else None,
+        old_starts_at=old_start,
+        old_ends_at=old_end,
+        old_resource_ids=old_resources,
+        old_status=old_status,
+        new_status=appointment.status,
+        new_starts_at=appointment.starts_at if holding else None,
+        new_ends_at=appointment.ends_at if holding else None,
+        new_resource_ids=sorted(new_resource_ids or []),
+        note=note,
     )
-    return event
 
 
 def _retrying_lost_races(attempt: Callable[[], T]) -> T:
@@ -350,26 +354,28 @@ def appointment_book(
     def attempt() -> Appointment:
         ends_at = starts_at + appointment_type.duration
         _check_patient_free(patient, starts_at, ends_at)
-        with _constraint_errors():
-            (appointment,) = insert(
-                [
-                    Appointment(
-                        patient=patient,
-                        appointment_type=appointment_type,
-                        clinic=appointment_type.clinic,
-                        starts_at=starts_at,
-                        ends_at=ends_at,
-                        status=status,
-                    )
-                ]
-            )
-        _schedule_preparations(appointment, is_new=True)
-        _record(
+        appointment = Appointment(
+            patient=patient,
+            appointment_type=appointment_type,
+            clinic=appointment_type.clinic,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            status=status,
+        )
+        allocations = _allocations(appointment, resource_ids)
+        tasks = _new_preparation_tasks(appointment)
+        created = _event(
             appointment,
             kind=EventKind.CREATED,
             cause=cause,
             actor=actor,
-            new_resource_ids=_hold(appointment, resource_ids),
+            new_resource_ids=[a.resource_id for a in allocations],
+        )
+        with _constraint_errors():
+            insert_with_children(appointment, allocations, tasks, [created])
+        # All the tasks it has: its answer lists them without reading them back.
+        prefetched(
+            appointment, "preparation_tasks", sorted(tasks, key=lambda t: (t.due_date, t.pk))
         )
         return appointment
 
@@ -451,14 +457,19 @@ def _move_to(
         appointment.save(
             update_fields=["starts_at", "ends_at", "patient_change_count", "updated_at"]
         )
-    _schedule_preparations(appointment)
-    _record(
-        appointment,
-        kind=EventKind.RESCHEDULED,
-        cause=cause,
-        actor=actor,
-        old=old,
-        new_resource_ids=_hold(appointment, resource_ids),
+    _move_preparations(appointment)
+    held = _hold(appointment, resource_ids)
+    insert(
+        [
+            _event(
+                appointment,
+                kind=EventKind.RESCHEDULED,
+                cause=cause,
+                actor=actor,
+                old=old,
+                new_resource_ids=held,
+            )
+        ]
     )
 
 
@@ -534,8 +545,17 @@ def appointment_cancel(
         old = (current.starts_at, current.ends_at, _release_resources(current), current.status)
         current.status = AppointmentStatus.CANCELLED
         current.save(update_fields=["status", "updated_at"])
-        _record(
-            current, kind=EventKind.CANCELLED, cause=cause, actor=actor, old=old, note=reason[:500]
+        insert(
+            [
+                _event(
+                    current,
+                    kind=EventKind.CANCELLED,
+                    cause=cause,
+                    actor=actor,
+                    old=old,
+                    note=reason[:500],
+                )
+            ]
         )
         return current
 

@@ -2,7 +2,7 @@
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -19,7 +19,12 @@ from booking.models import (
     PreparationTemplate,
     ResourceKind,
 )
-from booking.rows import appointment_type_with_parts, insert, user_with_patient
+from booking.rows import (
+    appointment_type_with_parts,
+    insert,
+    insert_with_children,
+    user_with_patient,
+)
 from patients.auth import own_patient
 from tests import factories
 from tests.conftest import NOW, oslo
@@ -94,6 +99,73 @@ def test_insert_of_nothing_sends_no_statement():
     assert len(queries) == 0
 
 
+def new_appointment(appointment_type, patient, hour=10):
+    return Appointment(
+        patient=patient,
+        appointment_type=appointment_type,
+        clinic=appointment_type.clinic,
+        starts_at=oslo(2027, 1, 6, hour),
+        ends_at=oslo(2027, 1, 6, hour, 30),
+    )
+
+
+def test_a_parent_and_its_children_are_written_together(
+    clock, control_type, patient, clinician, room
+):
+    appointment = new_appointment(control_type, patient)
+    allocations = [
+        Allocation(
+            appointment=appointment,
+            resource=r,
+            starts_at=appointment.starts_at,
+            ends_at=appointment.ends_at,
+        )
+        for r in (clinician, room)
+    ]
+    created = AppointmentEvent(
+        appointment=appointment,
+        clinic_id=control_type.clinic_id,
+        appointment_type_id=control_type.pk,
+        kind=EventKind.CREATED,
+        cause=EventCause.PATIENT_CHANGE,
+        actor_kind=ActorKind.PATIENT,
+    )
+
+    insert_with_children(appointment, allocations, [], [created])
+
+    stored = Appointment.objects.get()
+    assert stored.pk == appointment.pk
+    assert [a.pk for a in allocations] == list(
+        stored.allocations.order_by("resource_id").values_list("pk", flat=True)
+    )
+    assert AppointmentEvent.objects.get().pk == created.pk
+    with CaptureQueriesContext(connection) as queries:  # each child keeps its parent cached
+        assert all(a.appointment is appointment for a in allocations)
+        assert created.appointment is appointment
+    assert len(queries) == 0
+    assert [as_read_by_the_orm(a) for a in allocations] == [model_to_dict(a) for a in allocations]
+    assert model_to_dict(Appointment.objects.get()) == model_to_dict(appointment)
+
+
+def test_a_broken_child_writes_nothing(control_type, patient, clinician):
+    appointment = new_appointment(control_type, patient)
+    twice = [
+        Allocation(
+            appointment=appointment,
+            resource=clinician,
+            starts_at=appointment.starts_at,
+            ends_at=appointment.ends_at,
+        )
+        for _ in range(2)
+    ]
+
+    with pytest.raises(IntegrityError), transaction.atomic():  # one resource once per appointment
+        insert_with_children(appointment, twice)
+
+    assert not Appointment.objects.exists()
+    assert not Allocation.objects.exists()
+
+
 @pytest.fixture
 def type_with_parts(control_type):
     factories.requirement(control_type, ResourceKind.EQUIPMENT, tag="scope", count=2)
@@ -143,12 +215,12 @@ def test_an_unknown_type_reads_as_none(control_type):
 
 
 # What a booking costs in statements, so that a change adding one shows up here. On PostgreSQL:
-# the user with its patient, the type with its parts, the appointment, its preparation tasks, the
-# free resources with their working hours, the allocations and the history row. SQLite has no
-# exclusion constraints, so it also asks whether the patient is free, and it reads every
-# candidate's calendar instead of only the free ones (resources, working hours, absences and
-# allocations).
-BOOKING_STATEMENTS = {"postgresql": 7, "sqlite": 11}
+# the user with its patient, the type with its parts, the free resources with their working
+# hours, and one statement writing the appointment, its allocations, preparation tasks and
+# history row. SQLite has no exclusion constraints, so it also asks whether the patient is free;
+# it reads every candidate's calendar instead of only the free ones (resources, working hours,
+# absences and allocations), and writes one table at a time.
+BOOKING_STATEMENTS = {"postgresql": 4, "sqlite": 11}
 
 
 def test_a_booking_takes_a_known_number_of_statements(clock, type_with_parts, patient):

@@ -64,7 +64,7 @@ GUNICORN_ARGS = [
     "config/gunicorn_conf.py",
     "config.wsgi",
     "-w",
-    "4",
+    "3",
     "--threads",
     "1",
     "-b",

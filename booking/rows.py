@@ -32,7 +32,7 @@ def _values_row(fields: Sequence[models.Field[Any, Any]], parent_key: str | None
     that) for its foreign key."""
     return (
         "("
-        + ", ".join("(SELECT id FROM parent)" if f.attname == parent_key else "%s" for f in fields)
+        + ", ".join("(SELECT * FROM parent)" if f.attname == parent_key else "%s" for f in fields)
         + ")"
     )
 

@@ -6,7 +6,7 @@ SlotUnavailable), on SQLite the transaction holds the write lock from its first 
 """
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TypeVar
@@ -82,10 +82,11 @@ DEADLOCK_DETECTED = "40P01"
 
 @contextmanager
 def _constraint_errors() -> Iterator[None]:
-    """Name the constraint a write broke. No savepoint of its own: every caller is inside an
-    atomic block that the error leaves, and that block rolls back (or retries) as a whole."""
+    """Name the constraint a write broke. No savepoint of its own: a caller inside an atomic
+    block leaves it with the error, and that block rolls back (or retries) as a whole; outside
+    one (a booking's single statement on PostgreSQL) the failed statement changed nothing."""
     try:
-        with transaction.atomic(savepoint=False):
+        with transaction.atomic(savepoint=False) if connection.in_atomic_block else nullcontext():
             yield
     except IntegrityError as exc:
         constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "")
@@ -317,12 +318,19 @@ def _event(
     )
 
 
-def _retrying_lost_races(attempt: Callable[[], T]) -> T:
+def _retrying_lost_races(attempt: Callable[[], T], *, one_write: bool = False) -> T:
     """Run `attempt` in a transaction; if another transaction took a chosen resource first,
-    choose again (there may be another free room), at most RACE_RETRIES times."""
+    choose again (there may be another free room), at most RACE_RETRIES times.
+
+    An attempt whose only write is one statement (`one_write`) needs no transaction of its own on
+    PostgreSQL: the statement is atomic, its reads need no lock (the exclusion constraints guard
+    the write), and BEGIN and COMMIT would be two more round trips on every booking. SQLite needs
+    the transaction for its write lock, and inside an outer atomic block the attempt still gets a
+    savepoint to retry from."""
+    alone = one_write and connection.vendor == "postgresql" and not connection.in_atomic_block
     for _ in range(RACE_RETRIES):
         try:
-            with transaction.atomic():
+            with nullcontext() if alone else transaction.atomic():
                 return attempt()
         except _ResourceTaken:
             continue
@@ -379,7 +387,7 @@ def appointment_book(
         )
         return appointment
 
-    return _retrying_lost_races(attempt)
+    return _retrying_lost_races(attempt, one_write=True)
 
 
 def _locked(appointment: Appointment) -> Appointment:

@@ -15,6 +15,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from rest_framework.test import APIClient
 
+from booking import services
 from booking.errors import MaxChangesReached, SlotUnavailable
 from booking.models import (
     HOLDING_STATUSES,
@@ -542,3 +543,71 @@ def test_raw_allocation_longer_than_a_day_is_rejected(clinic, control_type, pati
         )
     assert constraint_of(exc) == "allocation_at_most_max_length"
     insert_allocation(booked.pk, other_clinician.pk, later, later + timedelta(hours=24))
+
+
+def test_a_booking_outside_a_transaction_opens_none_and_still_retries_a_lost_race(
+    monkeypatch, clinic, control_type, clinician, room, patient
+):
+    """On PostgreSQL a booking's only write is one statement, so it runs without BEGIN and
+    COMMIT around it. A room taken between the choice and the write is still a lost race that
+    is retried with the other room."""
+    other_room = factories.weekday_resource(clinic, ResourceKind.ROOM)
+    rooms = {room.pk, other_room.pk}
+    counting = {"on": False, "opened": 0}
+    real_enter = transaction.Atomic.__enter__
+
+    def counted_enter(self: transaction.Atomic) -> None:
+        counting["opened"] += counting["on"]
+        real_enter(self)
+
+    monkeypatch.setattr(transaction.Atomic, "__enter__", counted_enter)
+    first_choice: list[int] = []
+    real_allocations = services._allocations
+
+    def taken_after_choosing(appointment, resource_ids=None):
+        allocations = real_allocations(appointment, resource_ids)
+        if not first_choice:  # another booking takes the chosen room right now
+            (taken,) = {a.resource_id for a in allocations} & rooms
+            first_choice.append(taken)
+            counting["on"] = False
+            take_room(control_type, taken)
+            counting["on"] = True
+        return allocations
+
+    monkeypatch.setattr(services, "_allocations", taken_after_choosing)
+    counting["on"] = True
+
+    booked = appointment_book(
+        patient=patient,
+        appointment_type=fresh_type(control_type.pk),
+        starts_at=SLOT,
+        actor=patient_actor(patient),
+        now=NOW,
+    )
+
+    counting["on"] = False
+    assert counting["opened"] == 0
+    assert {a.resource_id for a in booked.allocations.all()} == {clinician.pk} | (
+        rooms - set(first_choice)
+    )
+    assert overlapping_allocations() == 0
+
+
+def take_room(appointment_type: AppointmentType, room_id: int) -> None:
+    """Another patient's appointment holding the room at SLOT, written behind the services."""
+    other = factories.PatientFactory.create(user=None)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO booking_appointment (patient_id, appointment_type_id, clinic_id, "
+            "starts_at, ends_at, status, patient_change_count, created_at, updated_at) "
+            "VALUES (%s, %s, %s, %s, %s, 'booked', 0, now(), now()) RETURNING id",
+            [
+                other.pk,
+                appointment_type.pk,
+                appointment_type.clinic_id,
+                SLOT,
+                SLOT + timedelta(minutes=30),
+            ],
+        )
+        (appointment_id,) = cursor.fetchone()
+    insert_allocation(appointment_id, room_id, SLOT, SLOT + timedelta(minutes=30))

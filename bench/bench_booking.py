@@ -714,6 +714,8 @@ def main() -> None:
     not_run = sizes.bookings - len(bookings)
     cpu_per_booking = server_cpu_s * 1000 / max(len(bookings), 1)
     ceiling = (os.cpu_count() or 1) * 1000 / cpu_per_booking if cpu_per_booking else 0.0
+    all_cpu_ms = (server_cpu_s + sum(others_cpu_s.values())) * 1000 / max(len(bookings), 1)
+    all_ceiling = (os.cpu_count() or 1) * 1000 / all_cpu_ms if all_cpu_ms else 0.0
     rate = ok / bookings_s if bookings_s else 0.0
     non_201 = {k: v for k, v in booking_outcomes.items() if k != "201"}
     race_other = {
@@ -772,14 +774,16 @@ def main() -> None:
         )
         + f": {ok} booked = {rate:.1f} bookings/s (target >= {THROUGHPUT_TARGET}/s: "
         f"{verdict(rate >= THROUGHPUT_TARGET)})",
-        f"    gunicorn workers used {server_cpu_s:.1f} s of CPU = {cpu_per_booking:.0f} ms per "
+        f"    gunicorn workers used {server_cpu_s:.1f} s of CPU = {cpu_per_booking:.1f} ms per "
         f"booking, i.e. at most ~{ceiling:.0f} bookings/s on {os.cpu_count()} CPUs for the app "
         "alone (PostgreSQL not counted)",
         "    CPU per booking elsewhere: "
         + ", ".join(
             f"{name} {cpu_s * 1000 / max(len(bookings), 1):.1f} ms"
             for name, cpu_s in others_cpu_s.items()
-        ),
+        )
+        + f"; all together {all_cpu_ms:.1f} ms, i.e. at most ~{all_ceiling:.0f} bookings/s "
+        f"on {os.cpu_count()} CPUs",
         f"    latency p50 {percentile(booking_ms, 50):.0f} ms, p95 "
         f"{percentile(booking_ms, 95):.0f} ms; non-201: {dict(non_201) or 'none'}; rows booked: "
         f"{booked_rows}",

@@ -178,6 +178,13 @@ def _from_values(model: type[M], values: Sequence[Any]) -> M:
     )
 
 
+def _one_row(sql: str, pk: int) -> tuple[Any, ...] | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk])
+        row: tuple[Any, ...] | None = cursor.fetchone()
+        return row
+
+
 # Child rows as one JSON array of arrays per parent row (so they must hold no dates or times:
 # JSON would give those as text).
 _CHILD_ROWS = {
@@ -210,9 +217,7 @@ def _type_sql() -> str:
 def appointment_type_with_parts(pk: int) -> AppointmentType | None:
     """The type with its clinic, requirements and preparation templates, read in one query:
     `.clinic`, `.requirements.all()` and `.preparations.all()` then need none."""
-    with connection.cursor() as cursor:
-        cursor.execute(_type_sql(), [pk])
-        row = cursor.fetchone()
+    row = _one_row(_type_sql(), pk)
     if row is None:
         return None
     type_width = len(AppointmentType._meta.concrete_fields)
@@ -246,9 +251,7 @@ def _user_sql() -> str:
 def user_with_patient(pk: int) -> User | None:
     """The user with `user.patient` read too (or known to be absent), in one query: what
     `select_related("patient")` gives, without compiling a query on every request."""
-    with connection.cursor() as cursor:
-        cursor.execute(_user_sql(), [pk])
-        row = cursor.fetchone()
+    row = _one_row(_user_sql(), pk)
     if row is None:
         return None
     width = len(User._meta.concrete_fields)

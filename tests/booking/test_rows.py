@@ -36,23 +36,41 @@ def as_read_by_the_orm(obj):
     return model_to_dict(type(obj).objects.get(pk=obj.pk))
 
 
-def test_insert_gives_each_row_its_id_in_order(control_type, patient, clinician, room):
-    appointment = Appointment.objects.create(
+def new_appointment(appointment_type, patient, hour=10):
+    return Appointment(
         patient=patient,
-        appointment_type=control_type,
-        clinic=control_type.clinic,
-        starts_at=oslo(2027, 1, 6, 10),
-        ends_at=oslo(2027, 1, 6, 10, 30),
+        appointment_type=appointment_type,
+        clinic=appointment_type.clinic,
+        starts_at=oslo(2027, 1, 6, hour),
+        ends_at=oslo(2027, 1, 6, hour, 30),
     )
-    rows = [
-        Allocation(
-            appointment=appointment,
-            resource=resource,
-            starts_at=oslo(2027, 1, 6, 10),
-            ends_at=oslo(2027, 1, 6, 10, 30),
-        )
-        for resource in (clinician, room)
-    ]
+
+
+def held(appointment, resource):
+    return Allocation(
+        appointment=appointment,
+        resource=resource,
+        starts_at=appointment.starts_at,
+        ends_at=appointment.ends_at,
+    )
+
+
+def created_event(appointment, **fields):
+    return AppointmentEvent(
+        appointment=appointment,
+        clinic_id=appointment.clinic_id,
+        appointment_type_id=appointment.appointment_type_id,
+        kind=EventKind.CREATED,
+        cause=EventCause.PATIENT_CHANGE,
+        actor_kind=ActorKind.PATIENT,
+        **fields,
+    )
+
+
+def test_insert_gives_each_row_its_id_in_order(control_type, patient, clinician, room):
+    appointment = new_appointment(control_type, patient)
+    appointment.save()
+    rows = [held(appointment, resource) for resource in (clinician, room)]
 
     inserted = insert(rows)
 
@@ -62,24 +80,8 @@ def test_insert_gives_each_row_its_id_in_order(control_type, patient, clinician,
 
 
 def test_insert_fills_auto_now_fields_and_writes_json(clock, control_type, patient):
-    appointment = Appointment(
-        patient=patient,
-        appointment_type=control_type,
-        clinic=control_type.clinic,
-        starts_at=oslo(2027, 1, 6, 10),
-        ends_at=oslo(2027, 1, 6, 10, 30),
-    )
-    (appointment,) = insert([appointment])
-    event = AppointmentEvent(
-        appointment=appointment,
-        clinic_id=appointment.clinic_id,
-        appointment_type_id=control_type.pk,
-        kind=EventKind.CREATED,
-        cause=EventCause.PATIENT_CHANGE,
-        actor_kind=ActorKind.PATIENT,
-        new_resource_ids=[3, 1],
-        new_starts_at=appointment.starts_at,
-    )
+    (appointment,) = insert([new_appointment(control_type, patient)])
+    event = created_event(appointment, new_resource_ids=[3, 1], new_starts_at=appointment.starts_at)
 
     (event,) = insert([event])
 
@@ -99,37 +101,12 @@ def test_insert_of_nothing_sends_no_statement():
     assert len(queries) == 0
 
 
-def new_appointment(appointment_type, patient, hour=10):
-    return Appointment(
-        patient=patient,
-        appointment_type=appointment_type,
-        clinic=appointment_type.clinic,
-        starts_at=oslo(2027, 1, 6, hour),
-        ends_at=oslo(2027, 1, 6, hour, 30),
-    )
-
-
 def test_a_parent_and_its_children_are_written_together(
     clock, control_type, patient, clinician, room
 ):
     appointment = new_appointment(control_type, patient)
-    allocations = [
-        Allocation(
-            appointment=appointment,
-            resource=r,
-            starts_at=appointment.starts_at,
-            ends_at=appointment.ends_at,
-        )
-        for r in (clinician, room)
-    ]
-    created = AppointmentEvent(
-        appointment=appointment,
-        clinic_id=control_type.clinic_id,
-        appointment_type_id=control_type.pk,
-        kind=EventKind.CREATED,
-        cause=EventCause.PATIENT_CHANGE,
-        actor_kind=ActorKind.PATIENT,
-    )
+    allocations = [held(appointment, r) for r in (clinician, room)]
+    created = created_event(appointment)
 
     insert_with_children(appointment, allocations, [], [created])
 
@@ -149,15 +126,7 @@ def test_a_parent_and_its_children_are_written_together(
 
 def test_a_broken_child_writes_nothing(control_type, patient, clinician):
     appointment = new_appointment(control_type, patient)
-    twice = [
-        Allocation(
-            appointment=appointment,
-            resource=clinician,
-            starts_at=appointment.starts_at,
-            ends_at=appointment.ends_at,
-        )
-        for _ in range(2)
-    ]
+    twice = [held(appointment, clinician) for _ in range(2)]
 
     with pytest.raises(IntegrityError), transaction.atomic():  # one resource once per appointment
         insert_with_children(appointment, twice)

@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_init, post_save, pre_init, pre_save
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -16,6 +17,7 @@ from booking.models import (
     AppointmentType,
     EventCause,
     EventKind,
+    PreparationTask,
     PreparationTemplate,
     ResourceKind,
 )
@@ -241,3 +243,12 @@ def test_a_user_without_a_patient_record_is_known_to_have_none():
         assert own_patient(user) is None
     assert len(queries) == 1
     assert user_with_patient(staff.pk + 1000) is None
+
+
+@pytest.mark.parametrize("model", [Appointment, Allocation, PreparationTask, AppointmentEvent])
+def test_the_models_written_with_plain_inserts_have_no_signal_receivers(model):
+    """insert() and insert_with_children() send no model signals: a receiver added to one of the
+    booking path's models would silently miss every booking."""
+    assert not any(
+        signal.has_listeners(model) for signal in (pre_save, post_save, pre_init, post_init)
+    )

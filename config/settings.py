@@ -200,7 +200,7 @@ PLANNING_REPLAN_NOTICE_HOURS = env.int("PLANNING_REPLAN_NOTICE_HOURS", default=2
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

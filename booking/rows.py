@@ -23,8 +23,9 @@ from patients.models import Patient
 M = TypeVar("M", bound=models.Model)
 
 
-def _insert_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
-    return [f for f in model._meta.concrete_fields if f is not model._meta.pk]
+@cache
+def _insert_fields(model: type[models.Model]) -> tuple[models.Field[Any, Any], ...]:
+    return tuple(f for f in model._meta.concrete_fields if f is not model._meta.pk)
 
 
 def _values_row(fields: Sequence[models.Field[Any, Any]], parent_key: str | None = None) -> str:
@@ -46,6 +47,9 @@ def _insert_sql(model: type[models.Model], rows: int, parent_key: str | None = N
         f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {values} "
         f"RETURNING {quote(str(model._meta.pk.column))}"
     )
+
+
+_cached_insert_sql = cache(_insert_sql)
 
 
 def _params(objs: Sequence[models.Model], skip: str | None = None) -> list[Any]:
@@ -75,9 +79,6 @@ def insert(objs: Sequence[M]) -> Sequence[M]:
     with connection.cursor() as cursor:
         cursor.execute(_cached_insert_sql(type(objs[0]), len(objs)), _params(objs))
         return _saved(objs, [row[0] for row in cursor.fetchall()])
-
-
-_cached_insert_sql = cache(_insert_sql)
 
 
 def _parent_key(child: type[models.Model], parent: type[models.Model]) -> models.Field[Any, Any]:
@@ -173,9 +174,12 @@ def _from_values(model: type[M], values: Sequence[Any]) -> M:
         for convert in converters:
             value = convert(value, column, connection)
         converted.append(value)
-    return model.from_db(
-        connection.alias, [f.attname for f in model._meta.concrete_fields], converted
-    )
+    return model.from_db(connection.alias, _attnames(model), converted)
+
+
+@cache
+def _attnames(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(f.attname for f in model._meta.concrete_fields)
 
 
 def _one_row(sql: str, pk: int) -> tuple[Any, ...] | None:

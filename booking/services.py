@@ -8,7 +8,7 @@ SlotUnavailable), on SQLite the transaction holds the write lock from its first 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from django.contrib.auth.models import User
@@ -42,7 +42,6 @@ from booking.models import (
     EventCause,
     EventKind,
     PreparationTask,
-    PreparationTemplate,
 )
 from booking.rows import insert, insert_with_children, prefetched
 from patients.models import Patient
@@ -250,13 +249,9 @@ def _release_resources(appointment: Appointment) -> list[int]:
     return resource_ids
 
 
-def _due_date(appointment: Appointment, template: PreparationTemplate) -> date:
-    day = timezone.localtime(appointment.starts_at, appointment.clinic.tz).date()
-    return day - timedelta(days=template.days_before)
-
-
 def _new_preparation_tasks(appointment: Appointment) -> list[PreparationTask]:
     """The type's preparations as tasks of a new appointment, not yet written."""
+    day = timezone.localtime(appointment.starts_at, appointment.clinic.tz).date()
     return [
         PreparationTask(
             appointment=appointment,
@@ -264,7 +259,7 @@ def _new_preparation_tasks(appointment: Appointment) -> list[PreparationTask]:
             title=template.title,
             instructions=template.instructions,
             timing=template.timing,
-            due_date=_due_date(appointment, template),
+            due_date=day - timedelta(days=template.days_before),
         )
         for template in appointment.appointment_type.preparations.all()
     ]

@@ -50,10 +50,10 @@ def _replay(
     request: Request, key: str, fingerprint: str, authorize: Callable[[], object]
 ) -> Response | None:
     record = IdempotencyRecord.objects.filter(user=request_user(request), key=key).first()
-    if record is not None and record.has_expired(timezone.now()):
-        record.delete()  # after its expiry, a key's request is new again
-        return None
     if record is None:
+        return None
+    if record.has_expired(timezone.now()):
+        record.delete()  # after its expiry, a key's request is new again
         return None
     if record.request_fingerprint != fingerprint:
         return idempotency_key_reused()

@@ -36,6 +36,10 @@ def book_body(appointment_type, starts_at=WED_10, **extra):
     return {"appointment_type": appointment_type.id, "starts_at": starts_at, **extra}
 
 
+def keyed_booking(api, key, body):
+    return api.post("/api/v1/appointments/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+
 def slots_url(appointment_type):
     return f"/api/v1/appointment-types/{appointment_type.id}/slots/"
 
@@ -347,18 +351,8 @@ class TestChanges:
 
 class TestIdempotency:
     def test_a_repeat_returns_the_first_answer_and_books_nothing_new(self, client, control_type):
-        first = client.post(
-            "/api/v1/appointments/",
-            book_body(control_type),
-            format="json",
-            HTTP_IDEMPOTENCY_KEY="abc-123",
-        )
-        repeat = client.post(
-            "/api/v1/appointments/",
-            book_body(control_type),
-            format="json",
-            HTTP_IDEMPOTENCY_KEY="abc-123",
-        )
+        first = keyed_booking(client, "abc-123", book_body(control_type))
+        repeat = keyed_booking(client, "abc-123", book_body(control_type))
 
         assert (first.status_code, repeat.status_code) == (201, 201)
         assert repeat.json() == first.json()
@@ -366,29 +360,14 @@ class TestIdempotency:
         assert Appointment.objects.count() == 1
 
     def test_the_same_key_with_another_request_is_refused(self, client, control_type):
-        client.post(
-            "/api/v1/appointments/",
-            book_body(control_type),
-            format="json",
-            HTTP_IDEMPOTENCY_KEY="k1",
-        )
-        other = client.post(
-            "/api/v1/appointments/",
-            book_body(control_type, "2027-01-07T10:00:00+01:00"),
-            format="json",
-            HTTP_IDEMPOTENCY_KEY="k1",
-        )
+        keyed_booking(client, "k1", book_body(control_type))
+        other = keyed_booking(client, "k1", book_body(control_type, "2027-01-07T10:00:00+01:00"))
         assert (other.status_code, other.json()["code"]) == (422, "idempotency_key_reused")
         assert Appointment.objects.count() == 1
 
     def test_a_refused_booking_is_not_remembered(self, client, control_type):
         staff_book(factories.PatientFactory.create(), control_type, oslo(2027, 1, 6, 10, 0))
-        refused = client.post(
-            "/api/v1/appointments/",
-            book_body(control_type),
-            format="json",
-            HTTP_IDEMPOTENCY_KEY="k2",
-        )
+        refused = keyed_booking(client, "k2", book_body(control_type))
         assert refused.status_code == 409
         assert not IdempotencyRecord.objects.exists()
 
@@ -396,17 +375,9 @@ class TestIdempotency:
         other = factories.PatientFactory.create()
         other_client = APIClient()
         other_client.force_login(other.user)  # type: ignore[arg-type]
-        client.post(
-            "/api/v1/appointments/",
-            book_body(control_type),
-            format="json",
-            HTTP_IDEMPOTENCY_KEY="same",
-        )
-        response = other_client.post(
-            "/api/v1/appointments/",
-            book_body(control_type, "2027-01-07T10:00:00+01:00"),
-            format="json",
-            HTTP_IDEMPOTENCY_KEY="same",
+        keyed_booking(client, "same", book_body(control_type))
+        response = keyed_booking(
+            other_client, "same", book_body(control_type, "2027-01-07T10:00:00+01:00")
         )
         assert response.status_code == 201
         assert Appointment.objects.count() == 2
@@ -414,19 +385,9 @@ class TestIdempotency:
     def test_after_a_day_a_key_is_forgotten_and_its_request_is_new_again(
         self, client, clock, control_type
     ):
-        first = client.post(
-            "/api/v1/appointments/",
-            book_body(control_type),
-            format="json",
-            HTTP_IDEMPOTENCY_KEY="d1",
-        )
+        first = keyed_booking(client, "d1", book_body(control_type))
         clock.shift(IdempotencyRecord.KEPT_FOR + timedelta(minutes=1))
-        repeat = client.post(
-            "/api/v1/appointments/",
-            book_body(control_type),
-            format="json",
-            HTTP_IDEMPOTENCY_KEY="d1",
-        )
+        repeat = keyed_booking(client, "d1", book_body(control_type))
 
         assert first.status_code == 201
         # Not replayed: booked anew, which the first booking of that very time now refuses.
@@ -436,19 +397,9 @@ class TestIdempotency:
         assert not IdempotencyRecord.objects.exists()
 
     def test_the_job_deletes_only_expired_answers(self, client, clock, control_type):
-        client.post(
-            "/api/v1/appointments/",
-            book_body(control_type),
-            format="json",
-            HTTP_IDEMPOTENCY_KEY="old",
-        )
+        keyed_booking(client, "old", book_body(control_type))
         clock.shift(IdempotencyRecord.KEPT_FOR + timedelta(minutes=1))
-        client.post(
-            "/api/v1/appointments/",
-            book_body(control_type, "2027-01-07T10:00:00+01:00"),
-            format="json",
-            HTTP_IDEMPOTENCY_KEY="new",
-        )
+        keyed_booking(client, "new", book_body(control_type, "2027-01-07T10:00:00+01:00"))
 
         assert forget_expired_idempotency_keys.delay().get() == 1
         assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
@@ -456,12 +407,7 @@ class TestIdempotency:
         assert "booking.tasks.forget_expired_idempotency_keys" in scheduled
 
     def test_an_overlong_key_is_400(self, client, control_type):
-        response = client.post(
-            "/api/v1/appointments/",
-            book_body(control_type),
-            format="json",
-            HTTP_IDEMPOTENCY_KEY="k" * 201,
-        )
+        response = keyed_booking(client, "k" * 201, book_body(control_type))
         assert response.status_code == 400
 
 

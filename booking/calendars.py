@@ -18,6 +18,7 @@ from booking.models import (
     Resource,
     WorkingHours,
 )
+from booking.rows import prepared_cursor
 from planning.core.calendar import WeeklyRule, expand_rules
 from planning.core.intervals import Interval
 from planning.core.slots import Requirement, ResourceCalendar, SlotQuery
@@ -298,9 +299,9 @@ def _free_calendars_postgres(
         "first_day": first_day,
         "last_day": last_day,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_PG_FREE_SQL, params)
-        rows = cursor.fetchall()
+    with prepared_cursor() as db:
+        db.execute(_PG_FREE_SQL, params)
+        rows = db.fetchall()
     return [
         ResourceCalendar(
             resource_id=rid,

@@ -15,12 +15,20 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
 from django.db import connection, models
+from django.db.backends.utils import CursorWrapper
 from django.db.models.expressions import Col
 
 from booking.models import AppointmentType, Clinic, PreparationTemplate, ResourceRequirement
 from patients.models import Patient
 
 M = TypeVar("M", bound=models.Model)
+
+
+def prepared_cursor() -> CursorWrapper:
+    """A cursor for the booking path's statements, which run for every booking. On PostgreSQL
+    they are prepared: parsed and planned once per connection (config/postgresql/base.py)."""
+    prepared: Callable[[], CursorWrapper] | None = getattr(connection, "prepared_cursor", None)
+    return prepared() if prepared else connection.cursor()
 
 
 @cache
@@ -76,9 +84,9 @@ def insert(objs: Sequence[M]) -> Sequence[M]:
     No model signals are sent: use it only for models that have none."""
     if not objs:
         return objs
-    with connection.cursor() as cursor:
-        cursor.execute(_cached_insert_sql(type(objs[0]), len(objs)), _params(objs))
-        return _saved(objs, [row[0] for row in cursor.fetchall()])
+    with prepared_cursor() as db:
+        db.execute(_cached_insert_sql(type(objs[0]), len(objs)), _params(objs))
+        return _saved(objs, [row[0] for row in db.fetchall()])
 
 
 def _parent_key(child: type[models.Model], parent: type[models.Model]) -> models.Field[Any, Any]:
@@ -121,9 +129,9 @@ def insert_with_children(parent: M, *children: Sequence[models.Model]) -> M:
     for rows, key in zip(children, keys, strict=True):
         params += _params(rows, skip=key.attname)
     sql = _tree_sql(type(parent), tuple((type(rows[0]), len(rows)) for rows in children))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        parent_id, *child_ids = cursor.fetchone()
+    with prepared_cursor() as db:
+        db.execute(sql, params)
+        parent_id, *child_ids = db.fetchone()
     _saved([parent], [parent_id])
     for rows, key, ids in zip(children, keys, child_ids, strict=True):
         _point_to(rows, key, parent)
@@ -183,9 +191,9 @@ def _attnames(model: type[models.Model]) -> tuple[str, ...]:
 
 
 def _one_row(sql: str, pk: int) -> tuple[Any, ...] | None:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [pk])
-        row: tuple[Any, ...] | None = cursor.fetchone()
+    with prepared_cursor() as db:
+        db.execute(sql, [pk])
+        row: tuple[Any, ...] | None = db.fetchone()
         return row
 
 

@@ -90,6 +90,14 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
     # Keep connections between requests; a new PostgreSQL connection costs more than a booking.
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # The same backend with booking.rows' statements prepared (config/postgresql/base.py).
+        # Behind a connection pooler that cannot keep prepared statements (PgBouncer before 1.21
+        # in transaction mode), set DB_PREPARED_STATEMENTS=false.
+        DATABASES["default"]["ENGINE"] = "config.postgresql"
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+            5 if env.bool("DB_PREPARED_STATEMENTS", default=True) else None
+        )
 else:
     # IMMEDIATE makes every atomic block take SQLite's write lock up front, so the
     # check-then-insert in the booking services cannot interleave between two requests.

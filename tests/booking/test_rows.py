@@ -194,14 +194,25 @@ def test_an_unknown_type_reads_as_none(control_type):
 BOOKING_STATEMENTS = {"postgresql": 4, "sqlite": 11}
 
 
-def test_a_booking_takes_a_known_number_of_statements(clock, type_with_parts, patient):
+@pytest.fixture
+def bookable_type(type_with_parts):
+    """The type with parts, self-bookable, with the two scopes it needs besides its staff."""
     type_with_parts.self_bookable = True
     type_with_parts.save()
     for _ in range(2):
         factories.weekday_resource(type_with_parts.clinic, ResourceKind.EQUIPMENT, ["scope"])
+    return type_with_parts
+
+
+def logged_in(patient):
     api = APIClient()
     api.force_login(patient.user)
-    body = {"appointment_type": type_with_parts.pk, "starts_at": "2027-01-06T10:00:00+01:00"}
+    return api
+
+
+def test_a_booking_takes_a_known_number_of_statements(clock, bookable_type, patient):
+    api = logged_in(patient)
+    body = {"appointment_type": bookable_type.pk, "starts_at": "2027-01-06T10:00:00+01:00"}
 
     with CaptureQueriesContext(connection) as queries:
         response = api.post("/api/v1/appointments/", body, format="json")
@@ -216,6 +227,45 @@ def test_a_booking_takes_a_known_number_of_statements(clock, type_with_parts, pa
     assert len(statements) == BOOKING_STATEMENTS[connection.vendor], "\n".join(statements)
     assert len(response.json()["preparation_tasks"]) == 4
     assert Appointment.objects.get().allocations.count() == 4
+
+
+def prepared_statements():
+    with connection.cursor() as db:
+        db.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in db.fetchall()]
+
+
+# psycopg prepares a statement when it runs for the fifth time on a connection (the settings).
+PREPARED_AFTER = 5
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_booking_path_is_prepared_and_reads_the_same(
+    clock, bookable_type, patient
+):
+    User.objects.filter(pk=patient.user_id).update(last_login=NOW)
+    api = logged_in(patient)
+    for hour in range(8, 9 + PREPARED_AFTER):
+        starts_at = oslo(2027, 1, 6, hour).isoformat()
+        body = {"appointment_type": bookable_type.pk, "starts_at": starts_at}
+        response = api.post("/api/v1/appointments/", body, format="json")
+        assert response.status_code == 201, response.json()
+        user = user_with_patient(patient.user_id)
+        read_type = appointment_type_with_parts(bookable_type.pk)
+
+    prepared = prepared_statements()
+    for marker in ('FROM "auth_user" u', 'FROM "booking_appointmenttype" t', "JOIN LATERAL"):
+        assert [s for s in prepared if marker in s], f"{marker} not prepared"
+    assert [s for s in prepared if s.startswith('WITH parent AS (INSERT INTO "booking_app')]
+    # Read through the prepared statements, still as the ORM reads them.
+    assert user is not None
+    assert read_type is not None
+    assert model_to_dict(user) == model_to_dict(User.objects.get(pk=patient.user_id))
+    assert user.last_login == NOW
+    assert model_to_dict(read_type) == model_to_dict(AppointmentType.objects.get(pk=read_type.pk))
+    booked = Appointment.objects.order_by("starts_at")
+    assert [a.starts_at for a in booked] == [oslo(2027, 1, 6, h) for h in range(8, 14)]
+    assert {a.allocations.count() for a in booked} == {4}
 
 
 def test_a_user_is_read_with_their_patient_as_the_orm_reads_them(clock, patient):

@@ -1,4 +1,5 @@
-"""The settings refuse to run in production mode without a real secret key and allowed hosts."""
+"""The settings refuse to run in production mode without a real secret key and allowed hosts,
+and pick the database backend from DATABASE_URL."""
 
 import os
 import subprocess
@@ -11,15 +12,17 @@ ROOT = Path(__file__).resolve().parents[2]
 REAL_KEY = "k" * 60
 
 
-def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
+SHOW_MODE = "print(settings.DEBUG, settings.ALLOWED_HOSTS)"
+
+
+def load_settings(show: str = SHOW_MODE, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     clean.update(DJANGO_ENV_FILE="/dev/null", DJANGO_SETTINGS_MODULE="config.settings", **env)
     return subprocess.run(
         [
             sys.executable,
             "-c",
-            "import django; django.setup(); from django.conf import settings;"
-            " print(settings.DEBUG, settings.ALLOWED_HOSTS)",
+            f"import django; django.setup(); from django.conf import settings; {show}",
         ],
         cwd=ROOT,
         env=clean,
@@ -52,3 +55,27 @@ def test_production_mode_starts_when_configured():
 
 def test_debug_mode_needs_nothing():
     assert load_settings(DJANGO_DEBUG="true").returncode == 0
+
+
+SHOW_DATABASE = (
+    "db = settings.DATABASES['default'];"
+    " print(db['ENGINE'], db.get('OPTIONS', {}).get('prepare_threshold', '-'))"
+)
+
+
+@pytest.mark.parametrize(
+    ("env", "shown"),
+    [
+        ({}, "config.postgresql 5"),
+        ({"DB_PREPARED_STATEMENTS": "false"}, "config.postgresql None"),
+    ],
+)
+def test_postgresql_gets_the_backend_that_prepares_the_booking_path(env, shown):
+    url = "postgres://someone@db.example.no:5432/timevalg"
+    result = load_settings(SHOW_DATABASE, DJANGO_DEBUG="true", DATABASE_URL=url, **env)
+    assert (result.returncode, result.stdout.strip()) == (0, shown), result.stderr
+
+
+def test_sqlite_keeps_djangos_backend():
+    result = load_settings(SHOW_DATABASE, DJANGO_DEBUG="true", DATABASE_URL="sqlite:///x.db")
+    assert result.stdout.strip() == "django.db.backends.sqlite3 -"

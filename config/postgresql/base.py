@@ -1,0 +1,39 @@
+"""Django's PostgreSQL backend, plus cursors whose statements PostgreSQL plans once.
+
+Django binds query parameters on the client by default, so PostgreSQL parses and plans every
+statement anew. For the few statements a booking sends thousands of times an hour that is a
+third of PostgreSQL's work: planning the free-resources query alone costs half a millisecond.
+`prepared_cursor()` binds on the server instead, so psycopg prepares a statement once it has
+run five times on a connection (unless DB_PREPARED_STATEMENTS is false), and
+PostgreSQL reuses the plan from then on. Every other query keeps Django's default cursor.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from django.db.backends.postgresql import base
+from django.db.backends.postgresql.psycopg_any import register_tzloader
+from django.db.backends.utils import CursorWrapper
+from psycopg.pq import Format
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def prepared_cursor(self) -> CursorWrapper:
+        """A cursor that binds parameters on the server, so that its statements can be prepared.
+        Their parameters must have types PostgreSQL can infer from the SQL around them."""
+        self.close_if_health_check_failed()
+        self.ensure_connection()
+        with self.wrap_database_errors:
+            # Any: django-stubs types make_cursor's argument as Django's wrapper, not psycopg's.
+            cursor: Any = psycopg.Cursor(self.connection)
+            # As Django's create_cursor: aware datetimes in the connection's time zone.
+            loader = self.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, Format.TEXT)
+            if self.timezone != loader.timezone:
+                register_tzloader(self.timezone, cursor)
+            # As Django's _prepare_cursor: checked for the thread, and logged when queries are.
+            self.validate_thread_sharing()
+            if self.queries_logged:
+                return self.make_debug_cursor(cursor)
+            return self.make_cursor(cursor)

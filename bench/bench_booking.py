@@ -6,7 +6,8 @@
 DATABASE_URL names the PostgreSQL server to use; the bench drops and re-creates its own database
 there (`timevalg_bench`, or BENCH_DATABASE_NAME) and never touches the one in the URL. The HTTP
 part serves the app with gunicorn on 127.0.0.1:8123 and uses Redis (BENCH_REDIS_URL, default
-redis://127.0.0.1:6379/14) as the cache, so the login throttle is shared by all workers; the
+redis://127.0.0.1:6379/14, and BENCH_REDIS_CACHE_URL, default redis://127.0.0.1:6379/15) as the
+broker and the cache, so the login throttle is shared by all workers; the
 bench resets that throttle key before each of its own logins (it logs in ~200 clients from one
 address, far above the 20/min a real user gets).
 
@@ -58,6 +59,7 @@ from bench._pg import (  # noqa: E402
 SEED = 20270104
 BENCH_DB = os.environ.get("BENCH_DATABASE_NAME", "timevalg_bench")
 BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+BENCH_REDIS_CACHE_URL = os.environ.get("BENCH_REDIS_CACHE_URL", "redis://127.0.0.1:6379/15")
 HOST, PORT = "127.0.0.1", 8123
 GUNICORN_ARGS = [
     "-c",
@@ -339,7 +341,12 @@ class Server:
         with socket.socket() as probe:
             if probe.connect_ex((HOST, PORT)) == 0:
                 sys.exit(f"Something already listens on {HOST}:{PORT}; stop it and run again.")
-        env = {**os.environ, "REDIS_URL": BENCH_REDIS_URL, "LOG_LEVEL": "ERROR"}
+        env = {
+            **os.environ,
+            "REDIS_URL": BENCH_REDIS_URL,
+            "REDIS_CACHE_URL": BENCH_REDIS_CACHE_URL,
+            "LOG_LEVEL": "ERROR",
+        }
         self.process = subprocess.Popen(
             self.command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
         )
@@ -400,11 +407,13 @@ def cpu_seconds_of(command_names: set[str]) -> float:
 def throttle_resetter() -> Callable[[], None]:
     import redis
 
-    client = redis.Redis.from_url(BENCH_REDIS_URL)
+    client = redis.Redis.from_url(BENCH_REDIS_CACHE_URL)
     try:
         client.ping()
     except redis.RedisError as exc:
-        sys.exit(f"The HTTP bench needs Redis at {BENCH_REDIS_URL} (BENCH_REDIS_URL): {exc}")
+        sys.exit(
+            f"The HTTP bench needs Redis at {BENCH_REDIS_CACHE_URL} (BENCH_REDIS_CACHE_URL): {exc}"
+        )
 
     def reset() -> None:
         for key in client.scan_iter(match="*throttle_login_*"):

@@ -6,6 +6,7 @@ worker with Redis. With DEBUG off it refuses to start without a real SECRET_KEY 
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -206,17 +207,34 @@ PLANNING_SOLVER_DETERMINISTIC = env.bool("PLANNING_SOLVER_DETERMINISTIC", defaul
 # A re-plan does not move anyone to a time sooner than this from now.
 PLANNING_REPLAN_NOTICE_HOURS = env.int("PLANNING_REPLAN_NOTICE_HOURS", default=2)
 
+
+def _next_redis_database(url: str) -> str:
+    """The same Redis server's next database: redis://host:6379/0 -> redis://host:6379/1."""
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0)
+    if database >= 15:
+        raise ImproperlyConfigured(
+            "REDIS_URL uses Redis database 15, the last; set REDIS_CACHE_URL to another one."
+        )
+    return urlunsplit(parts._replace(path=f"/{database + 1}"))
+
+
+# The cache (sessions, throttles) has a Redis database of its own: clearing a Django cache
+# empties its whole database, and must not take Celery's queued jobs and results with it.
+REDIS_CACHE_URL = env.str("REDIS_CACHE_URL", default="") or (
+    _next_redis_database(REDIS_URL) if REDIS_URL else ""
+)
 CACHES = {
     "default": (
-        {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_URL}
-        if REDIS_URL
+        {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_CACHE_URL}
+        if REDIS_CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
 # With Redis every worker shares the cache, so sessions are read from it and written through
 # to the database: one SQL statement less per request. A per-process cache would serve stale
 # sessions after a logout in another worker, so without Redis sessions stay in the database.
-if REDIS_URL:
+if REDIS_CACHE_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 LOGGING = {

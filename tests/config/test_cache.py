@@ -1,5 +1,7 @@
 """config.cache.RedisCache: Django's Redis cache, keeping one client object per pool."""
 
+import uuid
+
 import pytest
 from django.core.cache import caches
 from django.test import override_settings
@@ -45,3 +47,25 @@ def test_values_go_to_redis_and_come_back():
         assert cache.get("config-cache-test") == {"session": [1, 2]}
         cache.delete("config-cache-test")
         assert cache.get("config-cache-test") is None
+
+
+@pytest.mark.redis
+def test_clearing_the_cache_leaves_celerys_queued_jobs(settings):
+    import redis
+
+    from config.celery import app
+
+    queue = f"test-{uuid.uuid4().hex}"
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    try:
+        with app.connection_for_write() as connection:
+            app.send_task(
+                "booking.tasks.forget_expired_idempotency_keys", queue=queue, connection=connection
+            )
+        assert broker.llen(queue) == 1
+
+        caches["default"].clear()
+
+        assert broker.llen(queue) == 1
+    finally:
+        broker.delete(queue)

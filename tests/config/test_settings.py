@@ -79,3 +79,34 @@ def test_postgresql_gets_the_backend_that_prepares_the_booking_path(env, shown):
 def test_sqlite_keeps_djangos_backend():
     result = load_settings(SHOW_DATABASE, DJANGO_DEBUG="true", DATABASE_URL="sqlite:///x.db")
     assert result.stdout.strip() == "django.db.backends.sqlite3 -"
+
+
+SHOW_REDIS = (
+    "print(settings.CELERY_BROKER_URL, settings.CACHES['default'].get('LOCATION'),"
+    " settings.SESSION_ENGINE.rsplit('.', 1)[1])"
+)
+
+
+@pytest.mark.parametrize(
+    ("env", "shown"),
+    [
+        ({}, "memory:// None db"),
+        (
+            {"REDIS_URL": "redis://cache.example.no:6379/0"},
+            "redis://cache.example.no:6379/0 redis://cache.example.no:6379/1 cached_db",
+        ),
+        (
+            {"REDIS_URL": "redis://r:6379/4", "REDIS_CACHE_URL": "redis://c:6379/9"},
+            "redis://r:6379/4 redis://c:6379/9 cached_db",
+        ),
+    ],
+)
+def test_the_cache_has_a_redis_database_of_its_own(env, shown):
+    result = load_settings(SHOW_REDIS, DJANGO_DEBUG="true", **{"REDIS_URL": "", **env})
+    assert (result.returncode, result.stdout.strip()) == (0, shown), result.stderr
+
+
+def test_a_broker_on_the_last_redis_database_needs_a_cache_url():
+    result = load_settings(SHOW_REDIS, DJANGO_DEBUG="true", REDIS_URL="redis://r:6379/15")
+    assert result.returncode != 0
+    assert "set REDIS_CACHE_URL" in result.stderr

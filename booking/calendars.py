@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 
+from booking.errors import AppointmentTypeChanged
 from booking.models import (
     ALLOCATION_MAX_LENGTH,
     Absence,
@@ -18,7 +19,7 @@ from booking.models import (
     Resource,
     WorkingHours,
 )
-from booking.rows import prepared_cursor
+from booking.rows import is_kept, prepared_cursor
 from planning.core.calendar import WeeklyRule, expand_rules
 from planning.core.intervals import Interval
 from planning.core.slots import Requirement, ResourceCalendar, SlotQuery
@@ -251,7 +252,11 @@ def resource_calendars(
 # last before the blocked time ends also ends last: it alone tells whether the resource is free
 # then, and until when it was busy. That is one backward index probe per candidate, where an
 # overlap test reads every allocation of the day before.
+# Wrapped in the type's current version: one row at least, whether or not any resource is free.
 _PG_FREE_SQL = """
+SELECT t.catalogue_version, free.*
+FROM booking_appointmenttype t
+LEFT JOIN LATERAL (
 SELECT r.id, r.kind, ARRAY(SELECT jsonb_array_elements_text(r.tags)),
     (SELECT json_agg(json_build_array(w.weekday, w.start_time, w.end_time, w.valid_from,
                                       w.valid_until, w.interval_weeks)
@@ -282,15 +287,18 @@ WHERE r.clinic_id = %(clinic_id)s AND r.kind = ANY(%(kinds)s) AND r.is_active
   AND NOT EXISTS (
     SELECT 1 FROM booking_absence b
     WHERE b.resource_id = r.id AND b.starts_at < %(end)s AND b.ends_at > %(start)s)
+) AS free ON true
+WHERE t.id = %(type_id)s
 """
 
 
 def _free_calendars_postgres(
-    query: SlotQuery, clinic_id: int, blocked: Interval, span: Interval
+    query: SlotQuery, appointment_type: AppointmentType, blocked: Interval, span: Interval
 ) -> list[ResourceCalendar]:
     first_day, last_day = _rule_days(span)
     params: dict[str, Any] = {
-        "clinic_id": clinic_id,
+        "type_id": appointment_type.pk,
+        "clinic_id": appointment_type.clinic_id,
         "kinds": sorted({r.kind for r in query.requirements}),
         "start": blocked.start,
         "end": blocked.end,
@@ -302,6 +310,8 @@ def _free_calendars_postgres(
     with prepared_cursor() as db:
         db.execute(_PG_FREE_SQL, params)
         rows = db.fetchall()
+    if is_kept(appointment_type) and (not rows or rows[0][0] != appointment_type.catalogue_version):
+        raise AppointmentTypeChanged
     return [
         ResourceCalendar(
             resource_id=rid,
@@ -310,8 +320,8 @@ def _free_calendars_postgres(
             working=_expanded(_rules_from_json(rules), query.tz, span) if rules else (),
             busy=_busy_around(span, busy_until, busy_from),
         )
-        for rid, kind, tags, rules, busy_until, busy_from in rows
-        if _fills_one(kind, tags, query.requirements)
+        for _, rid, kind, tags, rules, busy_until, busy_from in rows
+        if rid is not None and _fills_one(kind, tags, query.requirements)
     ]
 
 
@@ -345,19 +355,21 @@ def _moment(epoch: float) -> datetime:
 
 
 def calendars_around(
-    query: SlotQuery, clinic_id: int, *, start: datetime, span: Interval
+    query: SlotQuery, appointment_type: AppointmentType, *, start: datetime, span: Interval
 ) -> list[ResourceCalendar]:
     """What `assign_resources(query, ..., start)` needs for a best-fit choice within the span.
 
     On PostgreSQL only the resources free at `start` are read, each with its working hours in
     the span and the busy time just before and after: the free block around `start` comes out
     the same as from `resource_calendars` over the span, which other databases read instead.
+    The same read checks that a type kept from an earlier request is still the clinic's
+    (AppointmentTypeChanged if not), so it never books by rules the clinic has changed since.
     """
     blocked = query.blocked(start)
     span = Interval(min(span.start, blocked.start), max(span.end, blocked.end))
     if connection.vendor == "postgresql":
-        return _free_calendars_postgres(query, clinic_id, blocked, span)
-    return resource_calendars(query, clinic_id, span=span)
+        return _free_calendars_postgres(query, appointment_type, blocked, span)
+    return resource_calendars(query, appointment_type.clinic_id, span=span)
 
 
 def local_day(moment: datetime, tz: ZoneInfo) -> Interval:

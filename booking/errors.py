@@ -25,6 +25,17 @@ class SlotUnavailable(BookingError):
     message = _("This time is no longer available. Please choose another time.")
 
 
+class AppointmentTypeChanged(BookingError):
+    """The type was changed (or removed) after it was read, so the booking would follow rules
+    that are no longer the clinic's."""
+
+    code = "appointment_type_changed"
+    http_status = 409
+    message = _(
+        "The clinic changed this appointment type while you were booking. Please try again."
+    )
+
+
 class PatientBusy(BookingError):
     code = "patient_has_overlapping_appointment"
     http_status = 409

@@ -207,6 +207,10 @@ class AppointmentType(models.Model):
         default=6, validators=[MinValueValidator(1), MaxValueValidator(50)]
     )
     is_active = models.BooleanField(default=True)
+    # Renewed by PostgreSQL triggers (migration 0008) on every change to the type, its
+    # requirements, its preparation templates or its clinic. A booking made with a type kept
+    # from an earlier request checks it (booking.rows.with_appointment_type).
+    catalogue_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["clinic", "name"]

@@ -18,10 +18,12 @@ from django.db import connection, models
 from django.db.backends.utils import CursorWrapper
 from django.db.models.expressions import Col
 
+from booking.errors import AppointmentTypeChanged
 from booking.models import AppointmentType, Clinic, PreparationTemplate, ResourceRequirement
 from patients.models import Patient
 
 M = TypeVar("M", bound=models.Model)
+R = TypeVar("R")
 
 
 def prepared_cursor() -> CursorWrapper:
@@ -247,6 +249,42 @@ def appointment_type_with_parts(pk: int) -> AppointmentType | None:
         sorted(preparations, key=lambda p: (-p.days_before, p.pk)),
     )
     return appointment_type
+
+
+# Types with their parts, kept between requests in this process. PostgreSQL only: there a
+# booking's free-resources read checks a kept type's catalogue_version (booking.calendars).
+_kept_types: dict[int, AppointmentType] = {}
+MAX_KEPT_TYPES = 512
+
+
+def is_kept(appointment_type: AppointmentType) -> bool:
+    """Whether this very object is a type kept between requests (and so must be checked)."""
+    return _kept_types.get(appointment_type.pk) is appointment_type
+
+
+def forget_kept_types() -> None:
+    _kept_types.clear()
+
+
+def with_appointment_type(pk: int, use: Callable[[AppointmentType], R]) -> R:
+    """`use(appointment_type)`, with the type as kept from an earlier request. If the clinic has
+    changed it since (`use` raises AppointmentTypeChanged), once more with the type read anew.
+    Raises AppointmentType.DoesNotExist if there is no such type. `use` must not change the
+    type: later requests share it."""
+    kept = _kept_types.get(pk)
+    if kept is not None:
+        try:
+            return use(kept)
+        except AppointmentTypeChanged:
+            del _kept_types[pk]
+    current = appointment_type_with_parts(pk)
+    if current is None:
+        raise AppointmentType.DoesNotExist
+    if connection.vendor == "postgresql":
+        if len(_kept_types) >= MAX_KEPT_TYPES:
+            _kept_types.clear()
+        _kept_types[pk] = current
+    return use(current)
 
 
 @cache

@@ -191,7 +191,7 @@ def _best_fit_resources(appointment: Appointment, query: SlotQuery) -> tuple[int
     # Best fit over the whole local day, so it sees each resource's real free block.
     calendars = calendars_around(
         query,
-        appointment.clinic_id,
+        appointment.appointment_type,
         start=appointment.starts_at,
         span=local_day(appointment.starts_at, query.tz),
     )

@@ -60,6 +60,16 @@ def celery_in_process(request: pytest.FixtureRequest):
 
 
 @pytest.fixture(autouse=True)
+def no_kept_appointment_types():
+    """Each test starts with no appointment types kept from another test's database rows."""
+    from booking.rows import forget_kept_types
+
+    forget_kept_types()
+    yield
+    forget_kept_types()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

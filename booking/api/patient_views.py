@@ -29,7 +29,7 @@ from booking.api.serializers import (
     local_day_bounds,
 )
 from booking.models import Appointment, AppointmentType, PreparationTask
-from booking.rows import appointment_type_with_parts
+from booking.rows import with_appointment_type
 from patients.auth import own_patient
 from patients.models import Patient
 
@@ -125,15 +125,18 @@ class AppointmentListView(APIView):
     @idempotent(authorize=lambda view, request: _booking_request(request))
     def post(self, request: Request) -> Response:
         data, patient = _booking_request(request)
-        appointment_type = appointment_type_with_parts(data["appointment_type"])
-        if appointment_type is None:
-            raise NotFound
-        appointment = services.appointment_book(
-            patient=patient,
-            appointment_type=appointment_type,
-            starts_at=data["starts_at"],
-            actor=actor_for(request, patient),
-        )
+        try:
+            appointment = with_appointment_type(
+                data["appointment_type"],
+                lambda appointment_type: services.appointment_book(
+                    patient=patient,
+                    appointment_type=appointment_type,
+                    starts_at=data["starts_at"],
+                    actor=actor_for(request, patient),
+                ),
+            )
+        except AppointmentType.DoesNotExist:
+            raise NotFound from None
         return Response(AppointmentSerializer(appointment).data, status=status.HTTP_201_CREATED)
 
 

@@ -96,7 +96,7 @@ def _count_choices_made_by_busy_time(appointment_type, day, first, last):
     while start < last:
         query = slot_query(appointment_type, Interval(start, start + timedelta(minutes=1)))
         calendars = resource_calendars(query, clinic.id, span=whole_day)
-        around = calendars_around(query, clinic.id, start=start, span=whole_day)
+        around = calendars_around(query, appointment_type, start=start, span=whole_day)
 
         chosen = assign_resources(query, calendars, start)
         assert assign_resources(query, around, start) == chosen, start
@@ -190,7 +190,7 @@ def test_around_a_start_working_hours_are_read_as_for_the_whole_day(clinic, buff
     start = oslo(2027, 1, 6, 10, 0)
     query = slot_query(buffered_type, Interval(start, start + timedelta(minutes=1)))
 
-    around = calendars_around(query, clinic.id, start=start, span=whole_day)
+    around = calendars_around(query, buffered_type, start=start, span=whole_day)
 
     expected = working_time([c.resource_id for c in around], clinic.tz, whole_day)
     assert len(around) == 2 * len(shapes)  # nothing is busy: every resource is read

@@ -280,11 +280,18 @@ def with_appointment_type(pk: int, use: Callable[[AppointmentType], R]) -> R:
     current = appointment_type_with_parts(pk)
     if current is None:
         raise AppointmentType.DoesNotExist
-    if connection.vendor == "postgresql":
-        if len(_kept_types) >= MAX_KEPT_TYPES:
-            _kept_types.clear()
-        _kept_types[pk] = current
-    return use(current)
+    try:
+        return use(current)  # not yet kept: read in this request, it needs no check
+    finally:
+        _keep(current)
+
+
+def _keep(appointment_type: AppointmentType) -> None:
+    if connection.vendor != "postgresql":
+        return
+    if len(_kept_types) >= MAX_KEPT_TYPES:
+        _kept_types.clear()
+    _kept_types[appointment_type.pk] = appointment_type
 
 
 @cache

@@ -167,3 +167,14 @@ def test_a_type_that_changes_again_while_booking_gives_a_clear_answer(
     assert response.status_code == 409
     assert response.json()["code"] == "appointment_type_changed"
     assert "endret" in response.json()["detail"]
+
+
+@pytest.mark.postgres
+def test_a_time_taken_is_reported_as_taken_with_a_kept_type(clock, control_type, patient):
+    assert book(patient, control_type, 9).status_code == 201  # the type is kept from here
+    other = factories.PatientFactory.create()
+
+    response = book(other, control_type, 9)  # the only clinician and room are taken
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "slot_unavailable"

@@ -3,6 +3,8 @@ for the ORM (which refuses updates and deletes itself)."""
 
 from django.db import migrations
 
+from booking.migrations._postgres import on_postgres
+
 CREATE = """
 CREATE FUNCTION booking_appointmentevent_append_only() RETURNS trigger AS $$
 BEGIN
@@ -19,14 +21,6 @@ DROP FUNCTION IF EXISTS booking_appointmentevent_append_only();
 """
 
 
-def _on_postgres(sql: str):  # type: ignore[no-untyped-def]
-    def run(apps, schema_editor):  # type: ignore[no-untyped-def]
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("booking", "0002_initial")]
-    operations = [migrations.RunPython(_on_postgres(CREATE), _on_postgres(DROP))]
+    operations = [migrations.RunPython(on_postgres(CREATE), on_postgres(DROP))]

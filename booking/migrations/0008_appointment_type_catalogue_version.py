@@ -7,6 +7,8 @@ committed is never handed out again, so equal versions always mean the same comm
 
 from django.db import migrations, models
 
+from booking.migrations._postgres import on_postgres
+
 CREATE = """
 CREATE SEQUENCE booking_appointmenttype_catalogue_version;
 UPDATE booking_appointmenttype
@@ -60,14 +62,6 @@ DROP SEQUENCE IF EXISTS booking_appointmenttype_catalogue_version;
 """
 
 
-def _on_postgres(sql: str):  # type: ignore[no-untyped-def]
-    def run(apps, schema_editor):  # type: ignore[no-untyped-def]
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("booking", "0007_history_indexes_covered_by_composite_ones")]
 
@@ -77,5 +71,5 @@ class Migration(migrations.Migration):
             name="catalogue_version",
             field=models.PositiveBigIntegerField(default=0, editable=False),
         ),
-        migrations.RunPython(_on_postgres(CREATE), _on_postgres(DROP)),
+        migrations.RunPython(on_postgres(CREATE), on_postgres(DROP)),
     ]

@@ -276,7 +276,7 @@ def with_appointment_type(pk: int, use: Callable[[AppointmentType], R]) -> R:
         try:
             return use(kept)
         except AppointmentTypeChanged:
-            del _kept_types[pk]
+            _kept_types.pop(pk, None)  # another thread may have dropped it already
     current = appointment_type_with_parts(pk)
     if current is None:
         raise AppointmentType.DoesNotExist

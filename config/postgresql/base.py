@@ -16,9 +16,8 @@ from typing import Any
 
 import psycopg
 from django.db.backends.postgresql import base
-from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.db.backends.utils import CursorWrapper
-from psycopg.pq import Format, TransactionStatus
+from psycopg.pq import TransactionStatus
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -28,21 +27,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def prepared_cursor(self) -> CursorWrapper:
         """A cursor that binds parameters on the server, so that its statements can be prepared.
-        Their parameters must have types PostgreSQL can infer from the SQL around them."""
-        self.close_if_health_check_failed()
+        Their parameters must have types PostgreSQL can infer from the SQL around them.
+
+        Django's own cursor, made while the connection hands out server-binding cursors: the
+        time zone, the wrapping and the query log stay Django's."""
+        self.close_if_health_check_failed()  # first: it may replace the connection
         self.ensure_connection()
-        with self.wrap_database_errors:
-            # Any: django-stubs types make_cursor's argument as Django's wrapper, not psycopg's.
-            cursor: Any = psycopg.Cursor(self.connection)
-            # As Django's create_cursor: aware datetimes in the connection's time zone.
-            loader = self.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, Format.TEXT)
-            if self.timezone != loader.timezone:
-                register_tzloader(self.timezone, cursor)
-            # As Django's _prepare_cursor: checked for the thread, and logged when queries are.
-            self.validate_thread_sharing()
-            if self.queries_logged:
-                return self.make_debug_cursor(cursor)
-            return self.make_cursor(cursor)
+        client_binding = self.connection.cursor_factory
+        self.connection.cursor_factory = psycopg.Cursor
+        try:
+            return self.cursor()
+        finally:
+            self.connection.cursor_factory = client_binding
 
     def close_if_health_check_failed(self) -> None:
         """Django's check, at a request's first query, that a kept connection still works.

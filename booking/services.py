@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -313,6 +313,11 @@ def _event(
     )
 
 
+def _record(appointment: Appointment, **what: Any) -> None:
+    """Write the history row for what just happened to the appointment (see `_event`)."""
+    insert([_event(appointment, **what)])
+
+
 def _retrying_lost_races(attempt: Callable[[], T], *, one_write: bool = False) -> T:
     """Run `attempt` in a transaction; if another transaction took a chosen resource first,
     choose again (there may be another free room), at most RACE_RETRIES times.
@@ -462,17 +467,13 @@ def _move_to(
         )
     _move_preparations(appointment)
     held = _hold(appointment, resource_ids)
-    insert(
-        [
-            _event(
-                appointment,
-                kind=EventKind.RESCHEDULED,
-                cause=cause,
-                actor=actor,
-                old=old,
-                new_resource_ids=held,
-            )
-        ]
+    _record(
+        appointment,
+        kind=EventKind.RESCHEDULED,
+        cause=cause,
+        actor=actor,
+        old=old,
+        new_resource_ids=held,
     )
 
 
@@ -548,17 +549,8 @@ def appointment_cancel(
         old = (current.starts_at, current.ends_at, _release_resources(current), current.status)
         current.status = AppointmentStatus.CANCELLED
         current.save(update_fields=["status", "updated_at"])
-        insert(
-            [
-                _event(
-                    current,
-                    kind=EventKind.CANCELLED,
-                    cause=cause,
-                    actor=actor,
-                    old=old,
-                    note=reason[:500],
-                )
-            ]
+        _record(
+            current, kind=EventKind.CANCELLED, cause=cause, actor=actor, old=old, note=reason[:500]
         )
         return current
 

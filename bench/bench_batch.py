@@ -14,7 +14,7 @@ import time
 import tracemalloc
 
 from bench._fragments import fragmented_day
-from planning.solver import (
+from cores.solver import (
     AppointmentType,
     BookingTask,
     Instance,

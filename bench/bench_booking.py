@@ -181,7 +181,7 @@ def bench_search(dept: Any, sizes: Sizes, rng: random.Random, want_profile: bool
     from booking.calendars import resource_calendars, slot_query
     from booking.models import AppointmentType
     from booking.selectors import available_starts, bookable_window
-    from planning.core.slots import find_slot_starts
+    from cores.slots import find_slot_starts
 
     appointment_type = AppointmentType.objects.select_related("clinic").get(
         pk=dept.types[_seed.SEARCH_TYPE].pk

@@ -16,7 +16,7 @@ import statistics
 import time
 
 from bench._fragments import fragmented_day
-from planning.solver import (
+from cores.solver import (
     AppointmentType,
     BookingTask,
     Instance,
@@ -26,10 +26,10 @@ from planning.solver import (
     earliest_offers,
     offers,
 )
-from planning.solver.allocation import Allocation
-from planning.solver.context import PlanningContext
-from planning.solver.items import task_item
-from planning.solver.protection import Protection, is_more_urgent
+from cores.solver.allocation import Allocation
+from cores.solver.context import PlanningContext
+from cores.solver.items import task_item
+from cores.solver.protection import Protection, is_more_urgent
 
 DAY = 1440
 HOUR = 60

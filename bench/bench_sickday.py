@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import time
 
-from planning.solver import (
+from cores.solver import (
     Absence,
     Appointment,
     AppointmentType,

@@ -1,4 +1,4 @@
-"""Benchmark of the pure slot search (planning.core) on a synthetic hospital department.
+"""Benchmark of the pure slot search (cores) on a synthetic hospital department.
 
 50 clinicians, 30 rooms and 10 pieces of equipment work ~08:00-16:00 Monday-Friday for
 12 weeks (Europe/Oslo, spanning the 2026-03-29 daylight-saving change), about 80% of their
@@ -24,17 +24,9 @@ from datetime import date, datetime, time, timedelta
 from typing import ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
-from planning.core import (
-    Interval,
-    Requirement,
-    ResourceCalendar,
-    SlotQuery,
-    WeeklyRule,
-    expand_rules,
-    find_slot_starts,
-    find_slots,
-    subtract,
-)
+from cores.calendar import WeeklyRule, expand_rules
+from cores.intervals import Interval, subtract
+from cores.slots import Requirement, ResourceCalendar, SlotQuery, find_slot_starts, find_slots
 
 OSLO = ZoneInfo("Europe/Oslo")
 FIRST_MONDAY = date(2026, 3, 2)

@@ -20,9 +20,9 @@ from booking.models import (
     WorkingHours,
 )
 from booking.rows import is_kept, prepared_cursor
-from planning.core.calendar import WeeklyRule, expand_rules
-from planning.core.intervals import Interval
-from planning.core.slots import Requirement, ResourceCalendar, SlotQuery
+from cores.calendar import WeeklyRule, expand_rules
+from cores.intervals import Interval
+from cores.slots import Requirement, ResourceCalendar, SlotQuery
 
 
 def requirements_of(appointment_type: AppointmentType) -> tuple[Requirement, ...]:

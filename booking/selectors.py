@@ -18,9 +18,9 @@ from booking.models import (
     StaffMembership,
     StaffRole,
 )
+from cores.intervals import Interval
+from cores.slots import find_slot_starts
 from patients.models import Patient, Proxy
-from planning.core.intervals import Interval
-from planning.core.slots import find_slot_starts
 
 MAX_SEARCH_DAYS = 62
 

@@ -44,9 +44,9 @@ from booking.models import (
     PreparationTask,
 )
 from booking.rows import insert, insert_with_children, prefetched
+from cores.intervals import Interval, to_utc
+from cores.slots import SlotQuery, assign_resources
 from patients.models import Patient
-from planning.core.intervals import Interval, to_utc
-from planning.core.slots import SlotQuery, assign_resources
 
 T = TypeVar("T")
 RACE_RETRIES = 3

@@ -24,9 +24,9 @@ from booking.models import (
     AppointmentType,
     Clinic,
 )
+from cores import solver
+from cores.intervals import Interval, subtract
 from patients.models import AvailabilityWindow, UnavailablePeriod
-from planning import solver
-from planning.core.intervals import Interval, subtract
 from planning.models import BookingTask
 
 MINUTES_PER_DAY = 1440

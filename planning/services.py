@@ -1,6 +1,6 @@
 """Planning services: offers for a booking task, the patient's choice, batch plans and re-plans.
 
-The solver (planning.solver) only proposes; every change goes through the booking services
+The solver (cores.solver) only proposes; every change goes through the booking services
 inside one transaction, and on PostgreSQL the exclusion constraints remain the final guard.
 """
 
@@ -35,9 +35,9 @@ from booking.services import (
     appointment_reschedule,
     appointments_move,
 )
+from cores import solver
+from cores.intervals import Interval
 from patients.models import Patient, Referral, ReferralPriority
-from planning import solver
-from planning.core.intervals import Interval
 from planning.errors import (
     NothingToPlan,
     OutsideTaskWindow,

@@ -25,7 +25,7 @@ from booking.models import (
     WorkingHours,
 )
 from booking.selectors import clinics_for_staff
-from planning.core.slots import MAX_OVERLAPPING_REQUIREMENTS
+from cores.slots import MAX_OVERLAPPING_REQUIREMENTS
 
 M = TypeVar("M", bound=Model)
 WRITER_ROLES = (StaffRole.SECRETARY, StaffRole.LEADER)

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from booking.api import fields
 from booking.api.serializers import PatientSummarySerializer
-from planning import solver
+from cores import solver
 from planning.errors import NothingToPlan, PlannerFailed
 from planning.models import (
     BookingTask,

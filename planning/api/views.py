@@ -25,9 +25,10 @@ from booking.api.staff import IsClinicStaff, clinics_for_method, writable_clinic
 from booking.api.staff_appointments import staff_actor, validated
 from booking.models import Absence, AppointmentType
 from booking.selectors import patients_for_user
+from cores import solver
 from patients.models import Patient, Referral
 from patients.services import log_staff_access
-from planning import services, solver
+from planning import services
 from planning.api.serializers import (
     BatchPlanSerializer,
     BookingTaskCreateSerializer,

@@ -15,8 +15,8 @@ from booking.calendars import (
 )
 from booking.models import Absence as AbsenceRow
 from booking.models import Allocation, Appointment, ResourceKind
-from planning.core.intervals import Interval, merge
-from planning.core.slots import assign_resources
+from cores.intervals import Interval, merge
+from cores.slots import assign_resources
 from tests import factories
 from tests.conftest import oslo
 

@@ -1,0 +1,122 @@
+"""First-fit placement: items in order of urgency, each at its earliest feasible start.
+
+This is the plain baseline the benchmarks compare against, the full hint given to CP-SAT, and
+the reference plan the offers' protection check works with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from cores.solver.allocation import Allocation, first_allocation
+from cores.solver.context import PlanningContext, StartTable
+from cores.solver.items import ItemSpec
+from cores.solver.occupancy import PatientUsage, PoolUsage
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    start: int
+    allocation: Allocation
+
+
+def urgency_key(item: ItemSpec) -> tuple[float, int, int, str]:
+    """Earliest deadline first, then higher priority, then earliest window."""
+    deadline = float("inf") if item.deadline is None else float(item.deadline)
+    return (deadline, -item.priority, item.window[0], item.id)
+
+
+def first_fit(
+    context: PlanningContext,
+    item: ItemSpec,
+    starts: Iterable[int],
+    table: StartTable,
+    usage: PoolUsage,
+    patients: PatientUsage,
+) -> Placement | None:
+    """The first of ``starts`` (resource-feasible) at which pools and patient are free."""
+    counts = [r.count for r in item.type.requirements]
+    disjoint = context.requirements_disjoint(item.type.id)
+    for start in starts:
+        if not patients.is_free(item.patient_id, item.type.patient_span(start)):
+            continue
+        span = item.type.resource_span(start)
+        if disjoint:
+            allocation = _first_disjoint(table.pools_at[start], counts, usage, span)
+        else:
+            allocation = _first_general(table.pools_at[start], counts, usage, span)
+        if allocation is not None:
+            return Placement(start, allocation)
+    return None
+
+
+def _first_disjoint(
+    pools_per_requirement: tuple[tuple[int, ...], ...],
+    counts: list[int],
+    usage: PoolUsage,
+    span: tuple[int, int],
+) -> Allocation | None:
+    """First allocation when no pool serves two requirements: fill each one in pool order."""
+    parts: list[tuple[int, int, int]] = []
+    for index, (pools, count) in enumerate(zip(pools_per_requirement, counts, strict=True)):
+        needed = count
+        for pool in pools:
+            free = usage.free_units(pool, span)
+            if free > 0:
+                take = min(free, needed)
+                parts.append((index, pool, take))
+                needed -= take
+                if needed == 0:
+                    break
+        if needed:
+            return None
+    return tuple(parts)
+
+
+def _first_general(
+    pools_per_requirement: tuple[tuple[int, ...], ...],
+    counts: list[int],
+    usage: PoolUsage,
+    span: tuple[int, int],
+) -> Allocation | None:
+    free = {pool: usage.free_units(pool, span) for pools in pools_per_requirement for pool in pools}
+    pools = [[pool for pool in pools if free[pool] > 0] for pools in pools_per_requirement]
+    return first_allocation(pools, counts, free.__getitem__)
+
+
+def latest_first_key(item: ItemSpec) -> tuple[int, int, str]:
+    """Mirror image of ``urgency_key`` for placing as late as possible: latest window first."""
+    return (-item.window[0], -item.priority, item.id)
+
+
+def greedy_placements(
+    context: PlanningContext,
+    items: Sequence[ItemSpec],
+    grid: int | None,
+    usage: PoolUsage | None = None,
+    patients: PatientUsage | None = None,
+    *,
+    as_late_as_possible: bool = False,
+) -> dict[str, Placement]:
+    """Place items in urgency order, each at its earliest free start; ``usage``/``patients``
+    are updated in place if given. ``grid`` None means each appointment type's own grid.
+
+    ``as_late_as_possible`` is the mirror image (latest window first, latest free start):
+    a reference plan that leaves the early times free.
+    """
+    usage = usage if usage is not None else PoolUsage(context.pools)
+    patients = patients if patients is not None else PatientUsage()
+    placements: dict[str, Placement] = {}
+    order = latest_first_key if as_late_as_possible else urgency_key
+    for item in sorted(items, key=order):
+        table = context.start_table(item.type.id, grid or item.type.grid_minutes)
+        starts = item.allowed_starts(table.starts)
+        if as_late_as_possible:
+            starts.reverse()
+        placement = first_fit(context, item, starts, table, usage, patients)
+        if placement is not None:
+            usage.book(placement.allocation, item.type.resource_span(placement.start))
+            patients.book(item.patient_id, item.type.patient_span(placement.start))
+            placements[item.id] = placement
+    return placements

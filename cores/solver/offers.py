@@ -1,0 +1,326 @@
+"""Offering a patient the K best times for one booking task.
+
+Ranking: meeting the deadline first, then fit to the patient's stated availability, earliness
+within the window, compactness of the clinicians' days, continuity and balance between
+clinicians. Selection spreads the offers: first at most one per day, then up to
+``max_per_day`` per day (at least ``min_gap_minutes`` apart), alternating morning and
+afternoon when that costs at most one availability-fit point. A time is only offered if the
+more urgent pending tasks can still meet their deadlines without it (``protection``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from cores.intervals import intersect_spans
+from cores.solver.allocation import Allocation, iter_allocations
+from cores.solver.context import PlanningContext
+from cores.solver.domain import Instance, ObjectiveWeights, PartOfDay
+from cores.solver.explain import explain_no_candidates
+from cores.solver.items import ItemSpec, task_item
+from cores.solver.outcome import resource_ids_for
+from cores.solver.protection import Protection, is_more_urgent
+from cores.solver.results import Offer, OffersResult, Reason, Unplaced
+from cores.solver.scoring import resource_score, start_score
+
+_MAX_ALLOCATIONS_PER_START = 64
+
+
+@dataclass(frozen=True, slots=True)
+class _Option:
+    start: int
+    day: int
+    part: PartOfDay
+    met: bool
+    score: int
+    allocations: tuple[Allocation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    max_per_day: int
+    min_gap_minutes: int
+    mix_tolerance: int
+
+
+def offers(
+    instance: Instance,
+    task_id: str,
+    *,
+    k: int | None = None,
+    offset: int = 0,
+    weekdays: Iterable[int] | None = None,
+    part_of_day: PartOfDay | None = None,
+    now: int | None = None,
+    max_per_day: int = 2,
+    min_gap_minutes: int = 90,
+    protect: bool = True,
+    weights: ObjectiveWeights | None = None,
+) -> OffersResult:
+    """Up to ``k`` offers (default: the type's ``offers_count``) after skipping ``offset``.
+
+    The ranking is deterministic, so ``offset`` pages through it. ``weekdays`` (0 = Monday)
+    and ``part_of_day`` filter the times the patient wants to see.
+    """
+    started = time.perf_counter()
+    weights = weights or ObjectiveWeights()
+    if offset < 0 or (k is not None and k < 1) or max_per_day < 1 or min_gap_minutes < 0:
+        raise ValueError("offset and min_gap_minutes must be >= 0, k and max_per_day >= 1")
+    context = PlanningContext(instance)
+    task = instance.task(task_id)
+    item = task_item(context, task, now)
+    wanted = offset + (k if k is not None else item.type.offers_count)
+    options, filtered_reason = _ranked_options(context, item, weekdays, part_of_day, weights)
+    protection = _protection(context, item, now) if protect and options else None
+    rules = _Rules(max_per_day, min_gap_minutes, weights.availability_fit)
+    safe = _safety_check(item, protection)
+    chosen, withheld = _select(options, wanted + 1, rules, safe)
+    page = chosen[offset:wanted]
+    return OffersResult(
+        task_id=task_id,
+        offers=_to_offers(context, item, page),
+        has_more=len(chosen) > wanted,
+        withheld=withheld,
+        unprotected_task_ids=protection.unprotected_ids if protection else (),
+        reason=_empty_reason(context, item, filtered_reason, withheld) if not page else None,
+        wall_time_s=time.perf_counter() - started,
+    )
+
+
+def earliest_offers(
+    instance: Instance,
+    task_id: str,
+    *,
+    k: int | None = None,
+    now: int | None = None,
+    weights: ObjectiveWeights | None = None,
+) -> OffersResult:
+    """Baseline: the ``k`` earliest free times, no spreading and no protection of other tasks.
+    Scores use the same ranking score as ``offers`` so the two can be compared.
+    """
+    started = time.perf_counter()
+    weights = weights or ObjectiveWeights()
+    context = PlanningContext(instance)
+    item = task_item(context, instance.task(task_id), now)
+    wanted = k if k is not None else item.type.offers_count
+    table = context.start_table(item.type.id, item.type.grid_minutes)
+    starts = item.allowed_starts(table.starts)
+    balance = _balance_points(context, item)
+    chosen = []
+    for start in starts[: wanted + 1]:
+        option = _option(context, item, table.pools_at[start], start, weights, balance)
+        chosen.append((option, option.allocations[0]))
+    page = chosen[:wanted]
+    return OffersResult(
+        task_id=task_id,
+        offers=_to_offers(context, item, page),
+        has_more=len(chosen) > wanted,
+        withheld=0,
+        unprotected_task_ids=(),
+        reason=None if page else explain_no_candidates(context, item, table),
+        wall_time_s=time.perf_counter() - started,
+    )
+
+
+def _ranked_options(
+    context: PlanningContext,
+    item: ItemSpec,
+    weekdays: Iterable[int] | None,
+    part_of_day: PartOfDay | None,
+    weights: ObjectiveWeights,
+) -> tuple[list[_Option], Unplaced | None]:
+    table = context.start_table(item.type.id, item.type.grid_minutes)
+    starts = item.allowed_starts(table.starts)
+    if not starts:
+        return [], explain_no_candidates(context, item, table)
+    days = None if weekdays is None else frozenset(weekdays)
+    time_model = context.time
+    starts = [
+        s
+        for s in starts
+        if (days is None or time_model.weekday_of(s) in days)
+        and (part_of_day is None or time_model.part_of_day(s) == part_of_day)
+    ]
+    if not starts:
+        return [], Unplaced(
+            item.id, Reason.NO_TIME_MATCHES_FILTER, "no free time matches the filter"
+        )
+    balance = _balance_points(context, item)
+    options = [_option(context, item, table.pools_at[s], s, weights, balance) for s in starts]
+    options.sort(key=lambda o: (not o.met, -o.score, o.start))
+    return options, None
+
+
+def _option(
+    context: PlanningContext,
+    item: ItemSpec,
+    pools: tuple[tuple[int, ...], ...],
+    start: int,
+    weights: ObjectiveWeights,
+    balance: dict[int, int],
+) -> _Option:
+    counts = [r.count for r in item.type.requirements]
+    scored: list[tuple[int, int, Allocation]] = []
+    for order, allocation in enumerate(iter_allocations(pools, counts, context.pool_size)):
+        if order == _MAX_ALLOCATIONS_PER_START:
+            break
+        score = resource_score(context, item, start, allocation, weights)
+        score += weights.balance * sum(balance.get(pool, 0) for _, pool, _ in allocation)
+        scored.append((-score, order, allocation))
+    scored.sort()
+    time_model = context.time
+    return _Option(
+        start=start,
+        day=time_model.day_of(start),
+        part=time_model.part_of_day(start),
+        met=item.meets_deadline(start),
+        score=start_score(item, time_model, start, weights) - scored[0][0],
+        allocations=tuple(allocation for _, _, allocation in scored),
+    )
+
+
+def _balance_points(context: PlanningContext, item: ItemSpec) -> dict[int, int]:
+    """0-10 per compact-kind pool: its free time in the task's window relative to the
+    freest eligible pool, so emptier clinicians' days rank a little higher.
+    """
+    window = ((item.window[0], item.window[1] + item.type.duration),)
+    free: dict[int, int] = {}
+    for index in range(len(item.type.requirements)):
+        for pool in context.eligible_pools(item.type.id, index):
+            overlap = intersect_spans(context.pools[pool].free, window)
+            free[pool] = sum(end - start for start, end in overlap)
+    most = max(free.values(), default=0)
+    if most == 0:
+        return {}
+    return {pool: (10 * minutes) // most for pool, minutes in free.items()}
+
+
+def _protection(context: PlanningContext, item: ItemSpec, now: int | None) -> Protection:
+    others = [
+        task_item(context, task, now) for task in context.instance.tasks if task.id != item.id
+    ]
+    return Protection(context, [other for other in others if is_more_urgent(other, item)])
+
+
+def _safety_check(
+    item: ItemSpec, protection: Protection | None
+) -> Callable[[_Option], Allocation | None]:
+    def first_safe_allocation(option: _Option) -> Allocation | None:
+        if protection is None:
+            return option.allocations[0]
+        span = item.type.resource_span(option.start)
+        for allocation in option.allocations:
+            if protection.is_safe(span, allocation):
+                return allocation
+        return None
+
+    return first_safe_allocation
+
+
+def _select(
+    options: list[_Option],
+    wanted: int,
+    rules: _Rules,
+    safe: Callable[[_Option], Allocation | None],
+) -> tuple[list[tuple[_Option, Allocation]], int]:
+    """Times meeting the deadline first: one per day, then up to ``max_per_day``; only then
+    times after the deadline in the same way.
+    """
+    chosen: list[tuple[_Option, Allocation]] = []
+    rejected: set[int] = set()
+    for on_time in (True, False):
+        for per_day_cap in sorted({1, rules.max_per_day}):
+            while len(chosen) < wanted:
+                option = _next_option(options, chosen, rejected, on_time, per_day_cap, rules)
+                if option is None:
+                    break
+                allocation = safe(option)
+                if allocation is None:
+                    rejected.add(option.start)
+                else:
+                    chosen.append((option, allocation))
+    return chosen, len(rejected)
+
+
+def _next_option(
+    options: list[_Option],
+    chosen: list[tuple[_Option, Allocation]],
+    rejected: set[int],
+    on_time: bool,
+    per_day_cap: int,
+    rules: _Rules,
+) -> _Option | None:
+    """The best acceptable option, or the best one in the under-represented part of day if
+    that is at most ``mix_tolerance`` worse.
+    """
+    per_day = Counter(option.day for option, _ in chosen)
+    minority = _minority_part(Counter(option.part for option, _ in chosen))
+    taken = {option.start for option, _ in chosen}
+    best: _Option | None = None
+    for option in options:
+        if option.met != on_time:
+            continue
+        if option.start in taken or option.start in rejected or per_day[option.day] >= per_day_cap:
+            continue
+        if any(
+            other.day == option.day and abs(other.start - option.start) < rules.min_gap_minutes
+            for other, _ in chosen
+        ):
+            continue
+        if best is None:
+            best = option
+            if minority is None or option.part == minority:
+                return best
+        elif best.score - option.score > rules.mix_tolerance:
+            return best
+        elif option.part == minority:
+            return option
+    return best
+
+
+def _minority_part(parts: Counter[PartOfDay]) -> PartOfDay | None:
+    morning, afternoon = parts[PartOfDay.MORNING], parts[PartOfDay.AFTERNOON]
+    if morning == afternoon:
+        return None
+    return PartOfDay.MORNING if morning < afternoon else PartOfDay.AFTERNOON
+
+
+def _to_offers(
+    context: PlanningContext, item: ItemSpec, page: list[tuple[_Option, Allocation]]
+) -> tuple[Offer, ...]:
+    result = []
+    for option, allocation in page:
+        resources = resource_ids_for(
+            context, {item.id: item}, {item.id: (option.start, allocation)}
+        )
+        result.append(
+            Offer(
+                start=option.start,
+                end=option.start + item.type.duration,
+                day=option.day,
+                part_of_day=option.part,
+                resource_ids=resources[item.id],
+                deadline_met=option.met,
+                fits_availability=item.fits_availability(option.start),
+                score=option.score,
+            )
+        )
+    return tuple(result)
+
+
+def _empty_reason(
+    context: PlanningContext, item: ItemSpec, filtered: Unplaced | None, withheld: int
+) -> Unplaced:
+    if filtered is not None:
+        return filtered
+    if withheld:
+        return Unplaced(
+            item.id,
+            Reason.PROTECTED_FOR_URGENT_TASKS,
+            f"{withheld} free time(s) are needed by more urgent pending tasks",
+        )
+    table = context.start_table(item.type.id, item.type.grid_minutes)
+    return explain_no_candidates(context, item, table)

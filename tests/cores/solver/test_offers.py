@@ -1,0 +1,182 @@
+"""Offers for one booking task: hard constraints, protection of urgent tasks, spread."""
+
+from itertools import permutations
+
+from cores.intervals import subtract_spans
+from cores.solver import (
+    Appointment,
+    AppointmentType,
+    Instance,
+    PartOfDay,
+    Reason,
+    Requirement,
+    offers,
+)
+from tests.cores.solver.builders import CONSULT, GASTRO, at, block, clinician, room, task
+
+JOINT = AppointmentType(
+    "joint",
+    30,
+    (GASTRO, Requirement("room", "consult"), Requirement("clinician")),
+    buffer_after=15,
+)
+
+
+def _joint_instance() -> Instance:
+    resources = (
+        clinician("dr-a", block(0, 8, 12), block(1, 8, 10)),
+        clinician("dr-b", block(0, 10, 14)),
+        clinician("dr-c", block(0, 9, 11), block(1, 8, 12), tags=("cardio",)),
+        room("r1", block(0, 8, 16)),
+        room("r2", block(1, 9, 10)),
+    )
+    booked = (Appointment("a1", "p-x", "consult", at(0, 9), ("dr-a",)),)
+    wanted = task(
+        "t1",
+        type_id="joint",
+        earliest=at(0, 8),
+        latest=at(1, 11),
+        unavailable=(block(0, 10.5, 11),),
+    )
+    return Instance(resources, (CONSULT, JOINT), (wanted,), booked)
+
+
+def _brute_force_starts(instance: Instance) -> set[int]:
+    """Every 15-minute start where the patient is free and three distinct, matching resources
+    are free for the 45-minute resource span (computed without the solver's code).
+    """
+    wanted = instance.tasks[0]
+    free = {
+        r.id: subtract_spans(r.free, [(at(0, 9), at(0, 10))] if r.id == "dr-a" else [])
+        for r in instance.resources
+    }
+    resources = {r.id: r for r in instance.resources}
+    found = set()
+    for start in range(wanted.earliest_start, wanted.latest_start + 1, 15):
+        if any(start < end and start + 30 > begin for begin, end in wanted.unavailable):
+            continue
+        span = (start, start + 45)
+        usable = [
+            i for i, blocks in free.items() if any(b <= span[0] and span[1] <= e for b, e in blocks)
+        ]
+        for gastro, room_id, other in permutations(usable, 3):
+            if (
+                "gastro" in resources[gastro].tags
+                and resources[gastro].kind == "clinician"
+                and resources[room_id].kind == "room"
+                and resources[other].kind == "clinician"
+            ):
+                found.add(start)
+                break
+    return found
+
+
+def test_offers_are_exactly_the_feasible_times_when_spreading_is_switched_off():
+    instance = _joint_instance()
+    result = offers(instance, "t1", k=200, max_per_day=200, min_gap_minutes=0)
+    expected = _brute_force_starts(instance)
+    assert expected  # the instance is not trivial
+    assert {offer.start for offer in result.offers} == expected
+
+
+def test_every_offer_respects_resources_window_and_patient():
+    instance = _joint_instance()
+    resources = {r.id: r for r in instance.resources}
+    result = offers(instance, "t1", k=200, max_per_day=200, min_gap_minutes=0)
+    for offer in result.offers:
+        gastro, room_id, other = offer.resource_ids
+        assert len(set(offer.resource_ids)) == 3
+        assert "gastro" in resources[gastro].tags
+        assert resources[room_id].kind == "room"
+        assert resources[other].kind == "clinician"
+        assert at(0, 8) <= offer.start <= at(1, 11)
+        assert not (offer.start < at(0, 11) and offer.end > at(0, 10, 30))
+        if "dr-a" in offer.resource_ids:
+            assert offer.start + 45 <= at(0, 9) or offer.start >= at(0, 10)
+
+
+def _one_slot_a_day(*tasks, days: int = 5) -> Instance:
+    doctor = clinician("dr-a", *(block(d, 9, 10) for d in range(days)))
+    return Instance((doctor,), (CONSULT,), tasks)
+
+
+def test_the_only_slot_before_an_urgent_deadline_is_not_offered_to_a_less_urgent_task():
+    urgent = task("urgent", deadline=at(0, 12))
+    calm = task("calm", deadline=at(4, 23))
+    instance = _one_slot_a_day(urgent, calm)
+    result = offers(instance, "calm")
+    assert [o.start for o in result.offers] == [at(d, 9) for d in (1, 2, 3, 4)]
+    assert result.withheld == 1
+    unprotected = offers(instance, "calm", protect=False)
+    assert unprotected.offers[0].start == at(0, 9)
+
+
+def test_a_slot_is_offered_when_the_urgent_task_can_move_to_another_slot():
+    urgent = task("urgent", deadline=at(1, 12), priority=3)
+    calm = task("calm", deadline=at(4, 23))
+    result = offers(_one_slot_a_day(urgent, calm), "calm")
+    assert [o.start for o in result.offers] == [at(d, 9) for d in range(5)]
+    assert result.withheld == 0
+
+
+def test_two_urgent_tasks_keep_both_slots_before_their_deadline():
+    first = task("urgent-1", deadline=at(1, 12))
+    second = task("urgent-2", deadline=at(1, 12))
+    calm = task("calm", deadline=at(4, 23))
+    result = offers(_one_slot_a_day(first, second, calm), "calm")
+    assert [o.start for o in result.offers] == [at(d, 9) for d in (2, 3, 4)]
+
+
+def test_a_less_urgent_pending_task_does_not_block_anything():
+    later = task("later", deadline=at(4, 23))
+    asking = task("asking", deadline=at(2, 12))
+    result = offers(_one_slot_a_day(later, asking), "asking")
+    assert result.offers[0].start == at(0, 9)
+
+
+def _open_days(*tasks, days: int = 10) -> Instance:
+    doctor = clinician("dr-a", *(block(d, 8, 16) for d in range(days)))
+    return Instance((doctor,), (CONSULT,), tasks)
+
+
+def test_offers_are_spread_over_days_and_mix_morning_and_afternoon():
+    result = offers(_open_days(task("t1", latest=at(9, 16), deadline=at(9, 16))), "t1")
+    assert len(result.offers) == 6
+    assert sorted(o.day for o in result.offers) == [0, 1, 2, 3, 4, 5]
+    mornings = sum(o.part_of_day == PartOfDay.MORNING for o in result.offers)
+    assert mornings == 3
+
+
+def test_offers_fit_stated_availability_when_possible():
+    mornings = tuple(block(d, 8, 12) for d in range(10))
+    wanted = task("t1", latest=at(9, 16), deadline=at(9, 16), available=mornings)
+    result = offers(_open_days(wanted), "t1")
+    assert len(result.offers) == 6
+    assert all(o.fits_availability and o.end <= at(o.day, 12) for o in result.offers)
+
+
+def test_times_before_the_deadline_come_first():
+    wanted = task("t1", latest=at(9, 16), deadline=at(1, 16))
+    result = offers(_open_days(wanted), "t1", k=4)
+    assert all(o.deadline_met for o in result.offers)
+    assert sorted(o.day for o in result.offers) == [0, 0, 1, 1]
+
+
+def test_paging_and_filters():
+    wanted = task("t1", latest=at(9, 16), deadline=at(9, 16))
+    instance = _open_days(wanted)
+    first = offers(instance, "t1")
+    second = offers(instance, "t1", offset=6)
+    assert first.has_more
+    assert not {o.start for o in first.offers} & {o.start for o in second.offers}
+    wednesdays = offers(instance, "t1", weekdays=[2], part_of_day=PartOfDay.AFTERNOON)
+    assert {o.day for o in wednesdays.offers} == {2, 9}
+    assert all(o.start % 1440 >= 12 * 60 for o in wednesdays.offers)
+
+
+def test_no_offers_come_with_a_reason():
+    away = task("t1", latest=at(4, 16), unavailable=(block(0, 0, 120),))
+    result = offers(_open_days(away), "t1")
+    assert result.offers == ()
+    assert result.reason is not None
+    assert result.reason.reason == Reason.PATIENT_UNAVAILABLE

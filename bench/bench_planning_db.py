@@ -85,7 +85,7 @@ def main() -> None:
     for task in rng.sample(tasks, OFFER_REQUESTS):
         task = BookingTask.objects.select_related("clinic", "appointment_type").get(pk=task.pk)
         started = time.perf_counter()
-        page = services.booking_task_offers(task)
+        page = services.booking_task_offers(task=task)
         timings.append((time.perf_counter() - started) * 1000)
         counts.append(len(page.offers))
     lines.append(
@@ -96,12 +96,12 @@ def main() -> None:
 
     log("(b) batch plan")
     started = time.perf_counter()
-    proposal = services.propose_batch(dept.clinic)
+    proposal = services.propose_batch(clinic=dept.clinic)
     propose_s = time.perf_counter() - started
     items = list(proposal.items.all())
     placed = [i for i in items if i.starts_at is not None]
     started = time.perf_counter()
-    services.apply_proposal(proposal, actor=SYSTEM)
+    services.apply_proposal(proposal=proposal, actor=SYSTEM)
     apply_s = time.perf_counter() - started
     assigned = BookingTask.objects.filter(status=BookingTaskStatus.ASSIGNED).count()
     lines.append(
@@ -128,12 +128,12 @@ def main() -> None:
         ]
     )
     started = time.perf_counter()
-    replan = services.propose_replan(absence)
+    replan = services.propose_replan(absence=absence)
     replan_s = time.perf_counter() - started
     replan_items = list(replan.items.all())
     moved = [i for i in replan_items if i.starts_at is not None]
     started = time.perf_counter()
-    services.apply_proposal(replan, actor=SYSTEM)
+    services.apply_proposal(proposal=replan, actor=SYSTEM)
     replan_apply_s = time.perf_counter() - started
     lines.append(
         f"(c) sick day, {len(replan_items)} appointments hit: proposed in {replan_s:.1f} s "

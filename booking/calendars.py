@@ -19,7 +19,7 @@ from booking.models import (
     Resource,
     WorkingHours,
 )
-from booking.rows import is_kept, prepared_cursor
+from booking.rows import busy_rows, free_resource_rows, is_kept, rule_rows
 from cores.calendar import WeeklyRule, expand_rules
 from cores.intervals import Interval
 from cores.slots import Requirement, ResourceCalendar, SlotQuery
@@ -60,33 +60,6 @@ def candidate_resources(
     return [res for res in resources if _fills_one(res.kind, res.tags, requirements)]
 
 
-# Busy time of each resource, merged, as two arrays of epoch seconds: one row per resource, not per
-# interval. PostgreSQL does the merging (range_agg) and sends floats: Django's own timestamptz
-# loader is pure Python and costs more than the search. date_part, not extract: since PostgreSQL
-# 14 extract returns numeric, and converting 12,000 of those to float8 is measurable.
-# Allocations are found through the btree on (resource_id, starts_at): no allocation is longer than
-# ALLOCATION_MAX_LENGTH (a check constraint), so starts_at is bounded from both sides. The range
-# overlap alone makes the planner scan each resource's whole history.
-_PG_BUSY_SQL = """
-SELECT resource_id,
-    ARRAY(SELECT date_part('epoch', lower(r)) FROM unnest(busy) AS r),
-    ARRAY(SELECT date_part('epoch', upper(r)) FROM unnest(busy) AS r)
-FROM (
-    SELECT resource_id, range_agg(tstzrange(starts_at, ends_at, '[)')) AS busy
-    FROM (
-        SELECT resource_id, starts_at, ends_at FROM booking_allocation
-        WHERE resource_id = ANY(%(ids)s)
-          AND starts_at >= %(earliest)s AND starts_at < %(end)s AND ends_at > %(start)s
-          AND NOT appointment_id = ANY(%(ignoring)s)
-        UNION ALL
-        SELECT resource_id, starts_at, ends_at FROM booking_absence
-        WHERE resource_id = ANY(%(ids)s) AND starts_at < %(end)s AND ends_at > %(start)s
-    ) AS held
-    GROUP BY resource_id
-) AS merged
-"""
-
-
 def _busy_postgres(
     ids: list[int], span: Interval, ignoring: list[int]
 ) -> dict[int, list[Interval]]:
@@ -97,12 +70,9 @@ def _busy_postgres(
         "earliest": span.start - ALLOCATION_MAX_LENGTH,
         "ignoring": ignoring,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_PG_BUSY_SQL, params)
-        rows = cursor.fetchall()
     by_resource: dict[int, list[Interval]] = defaultdict(list)
     interval = _shared_intervals()
-    for resource_id, starts, ends in rows:
+    for resource_id, starts, ends in busy_rows(params):
         by_resource[resource_id] = list(map(interval, starts, ends))
     return by_resource
 
@@ -142,14 +112,6 @@ def busy_by_resource(
     return read(ids, span, sorted(ignoring))
 
 
-_PG_RULES_SQL = """
-SELECT resource_id, weekday, start_time, end_time, valid_from, valid_until, interval_weeks
-FROM booking_workinghours
-WHERE resource_id = ANY(%(ids)s) AND valid_from <= %(last)s
-  AND (valid_until IS NULL OR valid_until >= %(first)s)
-"""
-
-
 def _rule_days(span: Interval) -> tuple[date, date]:
     """The first and last day a rule must be valid on to give working time in the span."""
     return span.start.date() - timedelta(days=1), span.end.date()
@@ -160,10 +122,7 @@ def _rule_rows(resource_ids: list[int], span: Interval) -> Iterable[tuple[Any, .
     row handling cost more than the query for the ~450 rows of a department."""
     first, last = _rule_days(span)
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_PG_RULES_SQL, {"ids": resource_ids, "first": first, "last": last})
-            rows: list[tuple[Any, ...]] = cursor.fetchall()
-            return rows
+        return rule_rows({"ids": resource_ids, "first": first, "last": last})
     return (
         WorkingHours.objects.filter(resource_id__in=resource_ids, valid_from__lte=last)
         .exclude(valid_until__lt=first)
@@ -244,52 +203,6 @@ def resource_calendars(
     ]
 
 
-# The candidates with nothing overlapping the blocked time, each with its tags, its working-hour
-# rules in the span (as JSON text, in one order: resources with the same hours get the same
-# text), the end of its busy time just before the blocked time and the start of the one just
-# after it inside the span (NULL if none).
-# One resource's allocations never overlap (the exclusion constraint), so the one that starts
-# last before the blocked time ends also ends last: it alone tells whether the resource is free
-# then, and until when it was busy. That is one backward index probe per candidate, where an
-# overlap test reads every allocation of the day before.
-# The type's current version comes with each row (computed once: it depends on no resource).
-# Wrapping the query to give it a row of its own made PostgreSQL compute the other columns for
-# every candidate rather than only the free ones, doubling its cost.
-_PG_FREE_SQL = """
-SELECT (SELECT t.catalogue_version FROM booking_appointmenttype t WHERE t.id = %(type_id)s),
-    r.id, r.kind, ARRAY(SELECT jsonb_array_elements_text(r.tags)),
-    (SELECT json_agg(json_build_array(w.weekday, w.start_time, w.end_time, w.valid_from,
-                                      w.valid_until, w.interval_weeks)
-                     ORDER BY w.weekday, w.start_time, w.end_time, w.valid_from, w.valid_until,
-                              w.interval_weeks)::text
-     FROM booking_workinghours w
-     WHERE w.resource_id = r.id AND w.valid_from <= %(last_day)s
-       AND (w.valid_until IS NULL OR w.valid_until >= %(first_day)s)),
-    date_part('epoch', greatest(
-        CASE WHEN latest.ends_at > %(span_start)s THEN latest.ends_at END,
-        (SELECT max(b.ends_at) FROM booking_absence b
-         WHERE b.resource_id = r.id AND b.ends_at > %(span_start)s AND b.ends_at <= %(start)s)
-    )),
-    date_part('epoch', least(
-        (SELECT min(a.starts_at) FROM booking_allocation a
-         WHERE a.resource_id = r.id AND a.starts_at >= %(end)s AND a.starts_at < %(span_end)s),
-        (SELECT min(b.starts_at) FROM booking_absence b
-         WHERE b.resource_id = r.id AND b.starts_at >= %(end)s AND b.starts_at < %(span_end)s)
-    ))
-FROM booking_resource r
-LEFT JOIN LATERAL (
-    SELECT a.ends_at FROM booking_allocation a
-    WHERE a.resource_id = r.id AND a.starts_at < %(end)s
-    ORDER BY a.starts_at DESC LIMIT 1
-) AS latest ON true
-WHERE r.clinic_id = %(clinic_id)s AND r.kind = ANY(%(kinds)s) AND r.is_active
-  AND (latest.ends_at IS NULL OR latest.ends_at <= %(start)s)
-  AND NOT EXISTS (
-    SELECT 1 FROM booking_absence b
-    WHERE b.resource_id = r.id AND b.starts_at < %(end)s AND b.ends_at > %(start)s)
-"""
-
-
 def _free_calendars_postgres(
     query: SlotQuery, appointment_type: AppointmentType, blocked: Interval, span: Interval
 ) -> list[ResourceCalendar]:
@@ -305,10 +218,8 @@ def _free_calendars_postgres(
         "first_day": first_day,
         "last_day": last_day,
     }
-    with prepared_cursor() as db:
-        db.execute(_PG_FREE_SQL, params)
-        rows = db.fetchall()
-    if is_kept(appointment_type) and (not rows or rows[0][0] != appointment_type.catalogue_version):
+    free = free_resource_rows(params)
+    if is_kept(appointment_type) and (not free or free[0][0] != appointment_type.catalogue_version):
         # With no free resource there is no version to compare: the caller reads the type anew
         # and tries once more, so an answer that nothing is free always comes from a fresh type.
         raise AppointmentTypeChanged
@@ -320,14 +231,15 @@ def _free_calendars_postgres(
             working=_expanded(_rules_from_json(rules), query.tz, span) if rules else (),
             busy=_busy_around(span, busy_until, busy_from),
         )
-        for _, rid, kind, tags, rules, busy_until, busy_from in rows
+        for _, rid, kind, tags, rules, busy_until, busy_from in free
         if _fills_one(kind, tags, query.requirements)
     ]
 
 
 @lru_cache(maxsize=256)
 def _rules_from_json(text: str) -> tuple[WeeklyRule, ...]:
-    """A resource's rules from _PG_FREE_SQL; most resources share theirs, so this is read once."""
+    """A resource's rules as free_resource_rows gives them; most resources share theirs, so
+    this is read once."""
     return tuple(
         WeeklyRule(
             weekday=weekday,

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from access.roles import StaffRole
 from booking.constraints import (
     PostgresOnlyCheckConstraint,
     PostgresOnlyExclusionConstraint,
@@ -40,14 +41,9 @@ class Clinic(models.Model):
         return zoneinfo.ZoneInfo(self.time_zone)
 
 
-class StaffRole(models.TextChoices):
-    SECRETARY = "secretary", _("Secretary")
-    CLINICIAN = "clinician", _("Clinician")
-    LEADER = "leader", _("Leader")
-
-
 class StaffMembership(models.Model):
-    """Staff see and configure only the clinics they are members of."""
+    """Staff act only in the clinics they are members of, as their role there allows
+    (access.roles)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"

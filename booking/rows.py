@@ -1,9 +1,10 @@
-"""Plain SQL reads and writes for the booking path, which runs for every booking.
+"""The booking fast path's plain SQL, and the appointment types kept between requests.
 
 The ORM compiles a query for every call, and for a booking's small reads and inserts that cost
-more CPU than anything else the booking does. These functions build their SQL once from the
-models' own metadata and convert values the way the ORM would, so they read and write the same
-rows on PostgreSQL and SQLite.
+more CPU than anything else the booking does. Every raw statement of the booking path is here:
+each is built once from the models' own metadata (table and column names included) and
+converts values the way the ORM would, so it reads and writes the same rows on PostgreSQL and
+SQLite. `booking.services.appointment_book_by_type` is the one door into it from a request.
 """
 
 from __future__ import annotations
@@ -19,7 +20,16 @@ from django.db.backends.utils import CursorWrapper
 from django.db.models.expressions import Col
 
 from booking.errors import AppointmentTypeChanged
-from booking.models import AppointmentType, Clinic, PreparationTemplate, ResourceRequirement
+from booking.models import (
+    Absence,
+    Allocation,
+    AppointmentType,
+    Clinic,
+    PreparationTemplate,
+    Resource,
+    ResourceRequirement,
+    WorkingHours,
+)
 from patients.models import Patient
 
 M = TypeVar("M", bound=models.Model)
@@ -31,6 +41,33 @@ def prepared_cursor() -> CursorWrapper:
     they are prepared: parsed and planned once per connection (config/postgresql/base.py)."""
     prepared: Callable[[], CursorWrapper] | None = getattr(connection, "prepared_cursor", None)
     return prepared() if prepared else connection.cursor()
+
+
+class _Names:
+    """A model's quoted table name (as text) and its columns' (as attributes, by field name or
+    attname), for SQL templates: "{a.starts_at} FROM {a}"."""
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self._meta = model._meta
+
+    def __str__(self) -> str:
+        return connection.ops.quote_name(self._meta.db_table)
+
+    def __getattr__(self, name: str) -> str:
+        field = self._meta.get_field(name)
+        assert isinstance(field, models.Field), f"{name} is not a column"
+        return connection.ops.quote_name(str(field.column))
+
+
+def _sql(template: str) -> str:
+    """The template with every model's table and column names filled in."""
+    return template.format(
+        allocation=_Names(Allocation),
+        absence=_Names(Absence),
+        hours=_Names(WorkingHours),
+        resource=_Names(Resource),
+        type=_Names(AppointmentType),
+    )
 
 
 @cache
@@ -203,28 +240,28 @@ def _one_row(sql: str, pk: int) -> tuple[Any, ...] | None:
 # JSON would give those as text).
 _CHILD_ROWS = {
     "postgresql": "(SELECT coalesce(json_agg(json_build_array({columns})), '[]')::text "
-    "FROM {table} c WHERE c.{key} = t.id)",
+    "FROM {table} c WHERE c.{key} = t.{parent_id})",
     "sqlite": "(SELECT json_group_array(json_array({columns})) "
-    "FROM {table} c WHERE c.{key} = t.id)",
+    "FROM {table} c WHERE c.{key} = t.{parent_id})",
 }
 
 
 @cache
 def _type_sql() -> str:
-    quote = connection.ops.quote_name
+    kind, clinic = _Names(AppointmentType), _Names(Clinic)
     children = [
         _CHILD_ROWS[connection.vendor].format(
             columns=_columns(child, "c"),
-            table=quote(child._meta.db_table),
-            key=quote("appointment_type_id"),
+            table=_Names(child),
+            key=_Names(child).appointment_type,
+            parent_id=kind.id,
         )
         for child in (ResourceRequirement, PreparationTemplate)
     ]
     return (
         f"SELECT {_columns(AppointmentType, 't')}, {_columns(Clinic, 'k')}, {', '.join(children)} "
-        f"FROM {quote(AppointmentType._meta.db_table)} t "
-        f"JOIN {quote(Clinic._meta.db_table)} k ON k.id = t.{quote('clinic_id')} "
-        "WHERE t.id = %s"
+        f"FROM {kind} t JOIN {clinic} k ON k.{clinic.id} = t.{kind.clinic} "
+        f"WHERE t.{kind.id} = %s"
     )
 
 
@@ -296,12 +333,11 @@ def _keep(appointment_type: AppointmentType) -> None:
 
 @cache
 def _user_sql() -> str:
-    quote = connection.ops.quote_name
+    user, patient = _Names(User), _Names(Patient)
     return (
         f"SELECT {_columns(User, 'u')}, {_columns(Patient, 'p')} "
-        f"FROM {quote(User._meta.db_table)} u "
-        f"LEFT JOIN {quote(Patient._meta.db_table)} p ON p.{quote('user_id')} = u.id "
-        "WHERE u.id = %s"
+        f"FROM {user} u LEFT JOIN {patient} p ON p.{patient.user} = u.{user.id} "
+        f"WHERE u.{user.id} = %s"
     )
 
 
@@ -318,3 +354,127 @@ def user_with_patient(pk: int) -> User | None:
     if patient is not None:
         Patient._meta.get_field("user").set_cached_value(patient, user)
     return user
+
+
+# Busy time of each resource, merged, as two arrays of epoch seconds: one row per resource, not per
+# interval. PostgreSQL does the merging (range_agg) and sends floats: Django's own timestamptz
+# loader is pure Python and costs more than the search. date_part, not extract: since PostgreSQL
+# 14 extract returns numeric, and converting 12,000 of those to float8 is measurable.
+# Allocations are found through the btree on (resource_id, starts_at): no allocation is longer than
+# ALLOCATION_MAX_LENGTH (a check constraint), so starts_at is bounded from both sides. The range
+# overlap alone makes the planner scan each resource's whole history.
+_BUSY_SQL = """
+SELECT resource_id,
+    ARRAY(SELECT date_part('epoch', lower(r)) FROM unnest(busy) AS r),
+    ARRAY(SELECT date_part('epoch', upper(r)) FROM unnest(busy) AS r)
+FROM (
+    SELECT resource_id, range_agg(tstzrange(starts_at, ends_at, '[)')) AS busy
+    FROM (
+        SELECT {allocation.resource} AS resource_id, {allocation.starts_at} AS starts_at,
+            {allocation.ends_at} AS ends_at
+        FROM {allocation}
+        WHERE {allocation.resource} = ANY(%(ids)s)
+          AND {allocation.starts_at} >= %(earliest)s AND {allocation.starts_at} < %(end)s
+          AND {allocation.ends_at} > %(start)s
+          AND NOT {allocation.appointment} = ANY(%(ignoring)s)
+        UNION ALL
+        SELECT {absence.resource}, {absence.starts_at}, {absence.ends_at} FROM {absence}
+        WHERE {absence.resource} = ANY(%(ids)s)
+          AND {absence.starts_at} < %(end)s AND {absence.ends_at} > %(start)s
+    ) AS held
+    GROUP BY resource_id
+) AS merged
+"""
+
+
+def busy_rows(params: dict[str, Any]) -> list[tuple[int, list[float], list[float]]]:
+    """PostgreSQL: per resource with busy time, its merged busy intervals as epoch seconds
+    (params: ids, start, end, earliest, ignoring; see _BUSY_SQL)."""
+    with connection.cursor() as db:
+        db.execute(_cached_sql(_BUSY_SQL), params)
+        rows: list[tuple[int, list[float], list[float]]] = db.fetchall()
+        return rows
+
+
+_RULES_SQL = """
+SELECT {hours.resource}, {hours.weekday}, {hours.start_time}, {hours.end_time},
+    {hours.valid_from}, {hours.valid_until}, {hours.interval_weeks}
+FROM {hours}
+WHERE {hours.resource} = ANY(%(ids)s) AND {hours.valid_from} <= %(last)s
+  AND ({hours.valid_until} IS NULL OR {hours.valid_until} >= %(first)s)
+"""
+
+
+def rule_rows(params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """PostgreSQL: the working-hour rows of these resources valid on some day from first to
+    last (params: ids, first, last), as WorkingHours.objects.values_list would give them."""
+    with connection.cursor() as db:
+        db.execute(_cached_sql(_RULES_SQL), params)
+        rows: list[tuple[Any, ...]] = db.fetchall()
+        return rows
+
+
+# The candidates with nothing overlapping the blocked time, each with its tags, its working-hour
+# rules in the span (as JSON text, in one order: resources with the same hours get the same
+# text), the end of its busy time just before the blocked time and the start of the one just
+# after it inside the span (NULL if none).
+# One resource's allocations never overlap (the exclusion constraint), so the one that starts
+# last before the blocked time ends also ends last: it alone tells whether the resource is free
+# then, and until when it was busy. That is one backward index probe per candidate, where an
+# overlap test reads every allocation of the day before.
+# The type's current version comes with each row (computed once: it depends on no resource).
+# Wrapping the query to give it a row of its own made PostgreSQL compute the other columns for
+# every candidate rather than only the free ones, doubling its cost.
+_FREE_SQL = """
+SELECT (SELECT t.{type.catalogue_version} FROM {type} t WHERE t.{type.id} = %(type_id)s),
+    r.{resource.id}, r.{resource.kind}, ARRAY(SELECT jsonb_array_elements_text(r.{resource.tags})),
+    (SELECT json_agg(json_build_array(w.{hours.weekday}, w.{hours.start_time}, w.{hours.end_time},
+                                      w.{hours.valid_from}, w.{hours.valid_until},
+                                      w.{hours.interval_weeks})
+                     ORDER BY w.{hours.weekday}, w.{hours.start_time}, w.{hours.end_time},
+                              w.{hours.valid_from}, w.{hours.valid_until},
+                              w.{hours.interval_weeks})::text
+     FROM {hours} w
+     WHERE w.{hours.resource} = r.{resource.id} AND w.{hours.valid_from} <= %(last_day)s
+       AND (w.{hours.valid_until} IS NULL OR w.{hours.valid_until} >= %(first_day)s)),
+    date_part('epoch', greatest(
+        CASE WHEN latest.ends_at > %(span_start)s THEN latest.ends_at END,
+        (SELECT max(b.{absence.ends_at}) FROM {absence} b
+         WHERE b.{absence.resource} = r.{resource.id} AND b.{absence.ends_at} > %(span_start)s
+           AND b.{absence.ends_at} <= %(start)s)
+    )),
+    date_part('epoch', least(
+        (SELECT min(a.{allocation.starts_at}) FROM {allocation} a
+         WHERE a.{allocation.resource} = r.{resource.id} AND a.{allocation.starts_at} >= %(end)s
+           AND a.{allocation.starts_at} < %(span_end)s),
+        (SELECT min(b.{absence.starts_at}) FROM {absence} b
+         WHERE b.{absence.resource} = r.{resource.id} AND b.{absence.starts_at} >= %(end)s
+           AND b.{absence.starts_at} < %(span_end)s)
+    ))
+FROM {resource} r
+LEFT JOIN LATERAL (
+    SELECT a.{allocation.ends_at} AS ends_at FROM {allocation} a
+    WHERE a.{allocation.resource} = r.{resource.id} AND a.{allocation.starts_at} < %(end)s
+    ORDER BY a.{allocation.starts_at} DESC LIMIT 1
+) AS latest ON true
+WHERE r.{resource.clinic} = %(clinic_id)s AND r.{resource.kind} = ANY(%(kinds)s)
+  AND r.{resource.is_active}
+  AND (latest.ends_at IS NULL OR latest.ends_at <= %(start)s)
+  AND NOT EXISTS (
+    SELECT 1 FROM {absence} b
+    WHERE b.{absence.resource} = r.{resource.id} AND b.{absence.starts_at} < %(end)s
+      AND b.{absence.ends_at} > %(start)s)
+"""
+
+
+def free_resource_rows(params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """PostgreSQL, prepared: the resources free over the blocked time, each with what bounds its
+    free block (params: type_id, clinic_id, kinds, start, end, span_start, span_end,
+    first_day, last_day; see _FREE_SQL)."""
+    with prepared_cursor() as db:
+        db.execute(_cached_sql(_FREE_SQL), params)
+        rows: list[tuple[Any, ...]] = db.fetchall()
+        return rows
+
+
+_cached_sql = cache(_sql)

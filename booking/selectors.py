@@ -1,45 +1,49 @@
-"""Reads: what a user may see, and which times are free."""
+"""Reads of the booking app: free times, and who may see which clinic, configuration and
+appointment.
 
-from datetime import datetime, timedelta
+Patients see the appointments and preparations of the patients they act for
+(patients.selectors). Staff see the clinics they are members of, and change those where their
+role may (access.roles): anything else is NotFound, and a user who is staff nowhere (or nowhere
+with that capability) is NotAllowed. The selectors that return a patient's data to staff record
+the read in the access log.
+"""
 
-from django.contrib.auth.models import AnonymousUser
-from django.contrib.auth.models import User as UserModel
-from django.db.models import Q, QuerySet
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from access.errors import NotAllowed
+from access.lookups import first_or_not_found
+from access.roles import Capability, roles_that_may
+from access.users import AnyUser
+from audit.services import record_staff_read
 from booking.calendars import resource_calendars, slot_query
 from booking.models import (
     HOLDING_STATUSES,
-    ActorKind,
+    Absence,
     Appointment,
     AppointmentType,
     Clinic,
     PreparationTask,
+    Resource,
     StaffMembership,
-    StaffRole,
+    WorkingHours,
 )
 from cores.intervals import Interval
 from cores.slots import find_slot_starts
-from patients.models import Patient, Proxy
+from patients.models import Patient
+from patients.selectors import patients_for_user
 
 MAX_SEARCH_DAYS = 62
-
-User = UserModel | AnonymousUser
-
-
-def patients_for_user(user: User) -> QuerySet[Patient]:
-    """The user's own patient record and everyone they hold a valid proxy for today."""
-    if not user.is_authenticated:
-        return Patient.objects.none()
-    subjects = Proxy.objects.valid_now().filter(holder__user_id=user.pk).values("subject_id")
-    return Patient.objects.filter(Q(user_id=user.pk) | Q(id__in=subjects))
+READ = Capability.READ
 
 
-def actor_kind_for(user: User, patient: Patient) -> ActorKind:
-    return ActorKind.PATIENT if patient.user_id == user.pk else ActorKind.PROXY
+# --- The patient side ------------------------------------------------------------------------
 
 
-def appointments_for_user(user: User) -> QuerySet[Appointment]:
+def appointments_for_user(user: AnyUser) -> QuerySet[Appointment]:
+    """The appointments of everyone the user acts for, with what an answer shows of them."""
     return (
         Appointment.objects.filter(patient__in=patients_for_user(user))
         .select_related("appointment_type", "clinic", "patient")
@@ -47,11 +51,21 @@ def appointments_for_user(user: User) -> QuerySet[Appointment]:
     )
 
 
-def preparation_tasks_for_user(user: User) -> QuerySet[PreparationTask]:
+def appointment_for(*, user: AnyUser, appointment_id: int) -> Appointment:
+    return first_or_not_found(appointments_for_user(user).filter(pk=appointment_id))
+
+
+def preparation_tasks_for_user(user: AnyUser) -> QuerySet[PreparationTask]:
+    """The preparations of the appointments that hold their time, of everyone the user acts
+    for."""
     return PreparationTask.objects.filter(
         appointment__patient__in=patients_for_user(user),
         appointment__status__in=HOLDING_STATUSES,
-    ).select_related("appointment__appointment_type")
+    ).select_related("appointment__appointment_type", "appointment__patient")
+
+
+def preparation_task_for(*, user: AnyUser, task_id: int) -> PreparationTask:
+    return first_or_not_found(preparation_tasks_for_user(user).filter(pk=task_id))
 
 
 def self_bookable_types() -> QuerySet[AppointmentType]:
@@ -60,15 +74,120 @@ def self_bookable_types() -> QuerySet[AppointmentType]:
     )
 
 
-def clinics_for_staff(
-    user: User, *, roles: tuple[StaffRole, ...] | None = None
-) -> QuerySet[Clinic]:
+def self_bookable_type(appointment_type_id: int) -> AppointmentType:
+    return first_or_not_found(self_bookable_types().filter(pk=appointment_type_id))
+
+
+# --- The staff side --------------------------------------------------------------------------
+
+
+def staff_clinics(user: AnyUser, *, capability: Capability = READ) -> QuerySet[Clinic]:
+    """The clinics where the user's role gives them the capability."""
     if not user.is_authenticated:
         return Clinic.objects.none()
-    memberships = StaffMembership.objects.filter(user_id=user.pk)
-    if roles is not None:
-        memberships = memberships.filter(role__in=roles)
+    memberships = StaffMembership.objects.filter(
+        user_id=user.pk, role__in=roles_that_may(capability)
+    )
     return Clinic.objects.filter(id__in=memberships.values("clinic_id"))
+
+
+def require_staff(user: AnyUser, *, capability: Capability = READ) -> None:
+    """NotAllowed unless the user has the capability in at least one clinic."""
+    if not staff_clinics(user, capability=capability).exists():
+        raise NotAllowed
+
+
+def staff_clinic(*, user: AnyUser, clinic_id: int, capability: Capability = READ) -> Clinic:
+    require_staff(user, capability=capability)
+    return first_or_not_found(staff_clinics(user, capability=capability).filter(pk=clinic_id))
+
+
+def staff_resources(user: AnyUser, *, capability: Capability = READ) -> QuerySet[Resource]:
+    return Resource.objects.filter(clinic__in=staff_clinics(user, capability=capability))
+
+
+def staff_working_hours(user: AnyUser, *, capability: Capability = READ) -> QuerySet[WorkingHours]:
+    return WorkingHours.objects.filter(
+        resource__clinic__in=staff_clinics(user, capability=capability)
+    )
+
+
+def staff_absences(user: AnyUser, *, capability: Capability = READ) -> QuerySet[Absence]:
+    return Absence.objects.filter(
+        resource__clinic__in=staff_clinics(user, capability=capability)
+    ).select_related("resource__clinic")
+
+
+def staff_absence(*, user: AnyUser, absence_id: int, capability: Capability = READ) -> Absence:
+    require_staff(user, capability=capability)
+    return first_or_not_found(staff_absences(user, capability=capability).filter(pk=absence_id))
+
+
+def staff_appointment_types(
+    user: AnyUser, *, capability: Capability = READ
+) -> QuerySet[AppointmentType]:
+    return (
+        AppointmentType.objects.filter(clinic__in=staff_clinics(user, capability=capability))
+        .select_related("clinic")
+        .prefetch_related("requirements", "preparations")
+    )
+
+
+def staff_appointment_type(
+    *, user: AnyUser, appointment_type_id: int, capability: Capability = READ
+) -> AppointmentType:
+    require_staff(user, capability=capability)
+    types = staff_appointment_types(user, capability=capability)
+    return first_or_not_found(types.filter(pk=appointment_type_id))
+
+
+def _staff_appointments(user: AnyUser, capability: Capability) -> QuerySet[Appointment]:
+    return (
+        Appointment.objects.filter(clinic__in=staff_clinics(user, capability=capability))
+        .select_related("appointment_type", "clinic", "patient")
+        .prefetch_related("preparation_tasks")
+    )
+
+
+def staff_appointment(
+    *, user: AnyUser, appointment_id: int, action: str, capability: Capability = READ
+) -> Appointment:
+    """One appointment of the user's clinics, for `action` (recorded in the access log)."""
+    require_staff(user, capability=capability)
+    appointments = _staff_appointments(user, capability)
+    appointment = first_or_not_found(appointments.filter(pk=appointment_id))
+    _record(user, [appointment.patient], action)
+    return appointment
+
+
+def attendance_list(*, user: AnyUser, clinic_id: int, day: date) -> list[Appointment]:
+    """The clinic's appointments on a day, the day as the clinic's clock has it (23 or 25 hours
+    on the days the clocks change), in order of time."""
+    clinic = staff_clinic(user=user, clinic_id=clinic_id)
+    start, end = local_day_bounds(day, day, clinic.tz)
+    appointments = list(
+        _staff_appointments(user, READ).filter(
+            clinic=clinic, starts_at__gte=start, starts_at__lt=end
+        )
+    )
+    _record(user, [a.patient for a in appointments], f"attendance list {clinic.pk} {day}")
+    return appointments
+
+
+def local_day_bounds(first: date, last: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    """From the start of the first day to the end of the last, on the clock of `tz`."""
+    return (
+        datetime.combine(first, time.min, tzinfo=tz),
+        datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz),
+    )
+
+
+def _record(user: AnyUser, patients: list[Patient], action: str) -> None:
+    assert user.is_authenticated  # require_staff let no one else through
+    record_staff_read(staff_user=user, patients=patients, action=action)
+
+
+# --- Free times ------------------------------------------------------------------------------
 
 
 def bookable_window(

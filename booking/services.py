@@ -15,6 +15,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from access.errors import NotFound
 from booking.calendars import calendars_around, local_day, resource_calendars, slot_query
 from booking.errors import (
     AppointmentNotChangeable,
@@ -43,10 +44,11 @@ from booking.models import (
     EventKind,
     PreparationTask,
 )
-from booking.rows import insert, insert_with_children, prefetched
+from booking.rows import insert, insert_with_children, prefetched, with_appointment_type
 from cores.intervals import Interval, to_utc
 from cores.slots import SlotQuery, assign_resources
 from patients.models import Patient
+from patients.selectors import acts_for_self
 
 T = TypeVar("T")
 RACE_RETRIES = 3
@@ -67,6 +69,16 @@ class Actor:
 
 
 SYSTEM = Actor(user=None, kind=ActorKind.SYSTEM)
+
+
+def patient_actor(*, user: User, patient: Patient) -> Actor:
+    """The user acting for a patient they may act for: as the patient, or as a proxy holder."""
+    kind = ActorKind.PATIENT if acts_for_self(user=user, patient=patient) else ActorKind.PROXY
+    return Actor(user=user, kind=kind)
+
+
+def staff_actor(user: User) -> Actor:
+    return Actor(user=user, kind=ActorKind.STAFF)
 
 
 class _ResourceTaken(SlotUnavailable):
@@ -388,6 +400,23 @@ def appointment_book(
         return appointment
 
     return _retrying_lost_races(attempt, one_write=True)
+
+
+def appointment_book_by_type(
+    *, appointment_type_id: int, patient: Patient, starts_at: datetime, actor: Actor
+) -> Appointment:
+    """Book a time of the type with this id: the booking fast path's one door, for a booking a
+    request asks for. The type is the one kept from an earlier request while it is still the
+    clinic's (booking.rows), else read anew; NotFound if there is no such type."""
+    try:
+        return with_appointment_type(
+            appointment_type_id,
+            lambda appointment_type: appointment_book(
+                patient=patient, appointment_type=appointment_type, starts_at=starts_at, actor=actor
+            ),
+        )
+    except AppointmentType.DoesNotExist:
+        raise NotFound from None
 
 
 def _locked(appointment: Appointment) -> Appointment:

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "patients",
+    "audit",
     "booking",
     "planning",
 ]
@@ -113,7 +114,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Pluggable: an OpenID Connect backend (ID-porten) is added here and in REST_FRAMEWORK below.
 AUTHENTICATION_BACKENDS = env.list(
-    "AUTHENTICATION_BACKENDS", default=["patients.auth.PatientUserBackend"]
+    "AUTHENTICATION_BACKENDS", default=["booking.auth.PatientUserBackend"]
 )
 
 LANGUAGE_CODE = "nb"

@@ -187,19 +187,3 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} → {self.clinic} (frist {self.care_deadline})"
-
-
-class PatientAccessLog(models.Model):
-    """Every read of a patient's data by staff is recorded here (who, whose, what, when)."""
-
-    staff_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="access_log")
-    action = models.CharField(max_length=200)
-    accessed_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-accessed_at"]
-        indexes = [models.Index(fields=["patient", "accessed_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.staff_user} read {self.patient}: {self.action}"

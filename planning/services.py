@@ -94,7 +94,33 @@ def _types_of(items: Iterable[BookingTask | Appointment]) -> list[AppointmentTyp
     return list(AppointmentType.objects.filter(pk__in=ids).prefetch_related("requirements"))
 
 
-# --- Booking tasks --------------------------------------------------------------------------
+# --- Referrals and booking tasks ------------------------------------------------------------
+
+
+def referral_register(
+    *,
+    patient: Patient,
+    clinic: Clinic,
+    received_on: date,
+    care_deadline: date,
+    priority: int = ReferralPriority.NORMAL,
+) -> Referral:
+    """The clinic has received a referral for the patient, with its legal deadline for care
+    (frist) and priority: from now on the patient is in the clinic's care."""
+    if care_deadline < received_on:
+        raise ValidationError(
+            {"care_deadline": _("The deadline must not be before the day it was received.")}
+        )
+    referral = Referral(
+        patient=patient,
+        clinic=clinic,
+        received_on=received_on,
+        care_deadline=care_deadline,
+        priority=priority,
+    )
+    referral.full_clean()
+    referral.save()
+    return referral
 
 
 def booking_task_create(
@@ -142,7 +168,7 @@ def booking_task_create(
     )
 
 
-def booking_task_cancel(task: BookingTask) -> BookingTask:
+def booking_task_cancel(*, task: BookingTask) -> BookingTask:
     with transaction.atomic():
         locked = BookingTask.objects.select_for_update().get(pk=task.pk)
         if locked.status not in CHOOSABLE_TASK_STATUSES:
@@ -181,8 +207,8 @@ def _other_open_tasks(task: BookingTask, today: date) -> QuerySet[BookingTask]:
 
 
 def booking_task_offers(
-    task: BookingTask,
     *,
+    task: BookingTask,
     offset: int = 0,
     count: int | None = None,
     weekdays: Iterable[int] | None = None,
@@ -245,7 +271,7 @@ def booking_task_offers(
 def _offer_at(task: BookingTask, starts_at: datetime, now: datetime) -> TimeOffer | None:
     """The acceptable time at `starts_at` (with the resources to use), if it is one."""
     page = booking_task_offers(
-        task,
+        task=task,
         count=10_000,
         weekdays=[starts_at.astimezone(task.clinic.tz).weekday()],
         now=now,
@@ -255,7 +281,7 @@ def _offer_at(task: BookingTask, starts_at: datetime, now: datetime) -> TimeOffe
 
 
 def booking_task_choose(
-    task: BookingTask, *, starts_at: datetime, actor: Actor, now: datetime | None = None
+    *, task: BookingTask, starts_at: datetime, actor: Actor, now: datetime | None = None
 ) -> Appointment:
     """The patient (or staff for them) picks a time: an open task gets its appointment, a task
     for a moved appointment moves it again to the chosen time."""
@@ -296,7 +322,7 @@ def booking_task_choose(
         return appointment
 
 
-def booking_task_accept(task: BookingTask) -> BookingTask:
+def booking_task_accept(*, task: BookingTask) -> BookingTask:
     """The patient keeps the new time the clinic's re-plan gave them."""
     with transaction.atomic():
         locked = BookingTask.objects.select_for_update().get(pk=task.pk)
@@ -310,7 +336,7 @@ def booking_task_accept(task: BookingTask) -> BookingTask:
 # --- Batch plans -----------------------------------------------------------------------------
 
 
-def overdue_tasks(today: date) -> QuerySet[BookingTask]:
+def overdue_tasks(*, today: date) -> QuerySet[BookingTask]:
     """Open tasks whose due date passed without a choice. A task whose window is over too
     cannot be planned; it waits for a secretary instead."""
     return BookingTask.objects.filter(
@@ -318,12 +344,12 @@ def overdue_tasks(today: date) -> QuerySet[BookingTask]:
     )
 
 
-def _batch_tasks(
+def batch_tasks(
     clinic: Clinic, today: date, *, task_ids: Sequence[int] | None, overdue_only: bool
 ) -> QuerySet[BookingTask]:
     """The clinic's open tasks a batch plan covers (all of them by default)."""
     open_tasks = (
-        overdue_tasks(today)
+        overdue_tasks(today=today)
         if overdue_only
         else BookingTask.objects.filter(status=BookingTaskStatus.OPEN)
     )
@@ -334,8 +360,8 @@ def _batch_tasks(
 def _batch_task_list(
     clinic: Clinic, today: date, *, task_ids: Sequence[int] | None, overdue_only: bool
 ) -> list[BookingTask]:
-    """As `_batch_tasks`, read; NothingToPlan if there are none."""
-    tasks = list(_batch_tasks(clinic, today, task_ids=task_ids, overdue_only=overdue_only))
+    """As `batch_tasks`, read; NothingToPlan if there are none."""
+    tasks = list(batch_tasks(clinic, today, task_ids=task_ids, overdue_only=overdue_only))
     if not tasks:
         raise NothingToPlan
     return tasks
@@ -384,8 +410,8 @@ def _batch_items(
 
 
 def propose_batch(
-    clinic: Clinic,
     *,
+    clinic: Clinic,
     task_ids: Sequence[int] | None = None,
     overdue_only: bool = False,
     now: datetime | None = None,
@@ -401,37 +427,7 @@ def propose_batch(
     return _save_proposal(proposal, stats, items)
 
 
-def request_batch(
-    clinic: Clinic,
-    *,
-    task_ids: Sequence[int] | None = None,
-    overdue_only: bool = False,
-    now: datetime | None = None,
-    created_by: User | None = None,
-) -> PlanProposal:
-    """Ask for a batch plan to be made in the background (a solve may take as long as
-    PLANNING_BATCH_TIME_LIMIT_S): a proposal with status "planning" that the job fills in.
-    NothingToPlan at once if there is no task to plan."""
-    from planning.tasks import make_batch_plan  # the tasks module imports this one
-
-    now = now or timezone.now()
-    today = now.astimezone(clinic.tz).date()
-    if not _batch_tasks(clinic, today, task_ids=task_ids, overdue_only=overdue_only).exists():
-        raise NothingToPlan
-    with transaction.atomic():
-        proposal = PlanProposal.objects.create(
-            clinic=clinic,
-            kind=PlanKind.BATCH,
-            status=PlanStatus.PLANNING,
-            requested_task_ids=None if task_ids is None else sorted(task_ids),
-            overdue_only=overdue_only,
-            created_by=created_by,
-        )
-        transaction.on_commit(lambda: make_batch_plan.delay(proposal.pk))
-    return proposal
-
-
-def make_requested_batch(proposal_id: int, *, now: datetime | None = None) -> PlanProposal | None:
+def make_requested_batch(*, proposal_id: int, now: datetime | None = None) -> PlanProposal | None:
     """Solve a requested batch plan and store it as proposed, or as failed with the reason.
     Does nothing (None) unless the proposal is still waiting, so a repeated job is harmless."""
     now = now or timezone.now()
@@ -516,7 +512,7 @@ def _save_proposal(
 # --- Re-plans --------------------------------------------------------------------------------
 
 
-def appointments_hit_by(absence: Absence, now: datetime) -> QuerySet[Appointment]:
+def appointments_hit_by(*, absence: Absence, now: datetime) -> QuerySet[Appointment]:
     """Changeable, future appointments holding the absent resource during the absence."""
     return (
         Appointment.objects.filter(
@@ -538,12 +534,12 @@ def _origins(appointments: Sequence[Appointment]) -> dict[int, BookingTask]:
 
 
 def propose_replan(
-    absence: Absence, *, now: datetime | None = None, created_by: User | None = None
+    *, absence: Absence, now: datetime | None = None, created_by: User | None = None
 ) -> PlanProposal:
     """New times for the appointments the absence hits; every other appointment stays."""
     now = now or timezone.now()
     clinic = absence.resource.clinic
-    affected = list(appointments_hit_by(absence, now))
+    affected = list(appointments_hit_by(absence=absence, now=now))
     if not affected:
         raise NothingToPlan
     types = _types_of(affected)
@@ -616,7 +612,7 @@ def _replan_items(
 
 
 def apply_proposal(
-    proposal: PlanProposal, *, actor: Actor, now: datetime | None = None
+    *, proposal: PlanProposal, actor: Actor, now: datetime | None = None
 ) -> PlanProposal:
     """Carry out the proposal, all or nothing: book or move every placed item; in a re-plan,
     cancel the appointments no time was found for and ask those patients to choose a new one.
@@ -636,11 +632,7 @@ def apply_proposal(
                     _apply_replan(items, actor, now)
         except BookingError as exc:
             raise PlanOutOfDate from exc
-        locked.status = PlanStatus.APPLIED
-        locked.decided_by = actor.user
-        locked.decided_at = now
-        locked.save(update_fields=["status", "decided_by", "decided_at"])
-        return locked
+        return _decide(proposal, locked, PlanStatus.APPLIED, actor.user, now)
 
 
 def _apply_batch(items: Sequence[PlanItem], actor: Actor, now: datetime) -> None:
@@ -788,28 +780,41 @@ def _locked_proposal(proposal: PlanProposal, *, planning_ok: bool = False) -> Pl
     return locked
 
 
-def discard_proposal(proposal: PlanProposal, *, user: User | None) -> PlanProposal:
+def discard_proposal(*, proposal: PlanProposal, user: User | None) -> PlanProposal:
     """Close a proposal unapplied. One still being made may be discarded too (say its job
     died); a job that finishes later then stores nothing."""
     with transaction.atomic():
         locked = _locked_proposal(proposal, planning_ok=True)
-        locked.status = PlanStatus.DISCARDED
-        locked.decided_by = user
-        locked.decided_at = timezone.now()
-        locked.save(update_fields=["status", "decided_by", "decided_at"])
-        return locked
+        return _decide(proposal, locked, PlanStatus.DISCARDED, user, timezone.now())
 
 
-def plan_overdue_tasks(clinic: Clinic, *, now: datetime | None = None) -> PlanProposal | None:
+def _decide(
+    proposal: PlanProposal,
+    locked: PlanProposal,
+    status: PlanStatus,
+    user: User | None,
+    at: datetime,
+) -> PlanProposal:
+    """Record the decision on the locked row, and on the caller's proposal too: it may hold
+    its items already read, to show them."""
+    for target in (locked, proposal):
+        target.status = status
+        target.decided_by = user
+        target.decided_at = at
+    locked.save(update_fields=["status", "decided_by", "decided_at"])
+    return proposal
+
+
+def plan_overdue_tasks(*, clinic: Clinic, now: datetime | None = None) -> PlanProposal | None:
     """The clinic assigns times to tasks whose due date passed without a choice."""
     now = now or timezone.now()
     for _attempt in range(2):
         try:
-            proposal = propose_batch(clinic, overdue_only=True, now=now)
+            proposal = propose_batch(clinic=clinic, overdue_only=True, now=now)
         except NothingToPlan:
             return None
         try:
-            return apply_proposal(proposal, actor=SYSTEM, now=now)
+            return apply_proposal(proposal=proposal, actor=SYSTEM, now=now)
         except PlanOutOfDate:
-            discard_proposal(proposal, user=None)
+            discard_proposal(proposal=proposal, user=None)
     return None

@@ -19,13 +19,13 @@ def plan_overdue_booking_tasks() -> list[int]:
     Returns the ids of the applied plans."""
     now = timezone.now()
     clinic_ids = (
-        services.overdue_tasks(timezone.localdate(now))
+        services.overdue_tasks(today=timezone.localdate(now))
         .values_list("clinic_id", flat=True)
         .distinct()
     )
     applied = []
     for clinic in Clinic.objects.filter(pk__in=list(clinic_ids)):
-        proposal = services.plan_overdue_tasks(clinic, now=now)
+        proposal = services.plan_overdue_tasks(clinic=clinic, now=now)
         if proposal is not None:
             applied.append(proposal.pk)
     return applied
@@ -42,7 +42,7 @@ def propose_replan_for_absence(absence_id: int) -> int | None:
     if open_proposal.exists():
         return open_proposal.values_list("pk", flat=True).first()
     try:
-        return services.propose_replan(absence).pk
+        return services.propose_replan(absence=absence).pk
     except NothingToPlan:
         logger.info("Absence %s hits no changeable appointment", absence_id)
         return None
@@ -51,5 +51,5 @@ def propose_replan_for_absence(absence_id: int) -> int | None:
 @shared_task
 def make_batch_plan(proposal_id: int) -> int | None:
     """Make a batch plan a secretary asked for (see services.request_batch)."""
-    proposal = services.make_requested_batch(proposal_id)
+    proposal = services.make_requested_batch(proposal_id=proposal_id)
     return None if proposal is None else proposal.pk

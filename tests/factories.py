@@ -6,6 +6,7 @@ from datetime import date, time
 import factory
 from django.contrib.auth.models import User
 
+from access.roles import StaffRole
 from booking.models import (
     AppointmentType,
     Clinic,
@@ -13,7 +14,6 @@ from booking.models import (
     ResourceKind,
     ResourceRequirement,
     StaffMembership,
-    StaffRole,
     WorkingHours,
 )
 from patients.identity import with_check_digits

@@ -5,14 +5,21 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import NotAuthenticated
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from access.errors import NotAllowed, NotFound
 from booking.errors import BookingError
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """The access policy's refusals answer as DRF's own 404 and 403 (the same codes and texts
+    as before the policy left the views); a refused booking with its own code and message."""
+    if isinstance(exc, NotFound):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, NotAllowed):
+        exc = exceptions.PermissionDenied()
     if isinstance(exc, BookingError):
         return Response({"code": exc.code, "detail": str(exc.message)}, status=exc.http_status)
     if isinstance(exc, DjangoValidationError):
@@ -39,5 +46,5 @@ def request_user(request: Any) -> User:
     """The logged-in user of a request that passed IsAuthenticated."""
     user = request.user
     if not isinstance(user, User):
-        raise NotAuthenticated
+        raise exceptions.NotAuthenticated
     return user

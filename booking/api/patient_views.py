@@ -3,10 +3,8 @@ and those of the people they hold a valid proxy for. Anything else is a 404."""
 
 from typing import Any
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,12 +24,10 @@ from booking.api.serializers import (
     RescheduleSerializer,
     SlotSearchSerializer,
     SlotSerializer,
-    local_day_bounds,
 )
 from booking.models import Appointment, AppointmentType, PreparationTask
-from booking.rows import with_appointment_type
-from patients.auth import own_patient
 from patients.models import Patient
+from patients.selectors import own_patient, patient_for, patients_for_user, proxy_subjects
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     HEADER,
@@ -42,29 +38,13 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 )
 
 
-def acting_for(request: Request, patient_id: int | None) -> Patient:
-    """The patient the request acts for: the user, or a proxy subject; 404 otherwise."""
-    if patient_id is None:  # the user's own record, no need to look at proxies
-        patient = own_patient(request_user(request))
-    else:
-        patient = selectors.patients_for_user(request.user).filter(pk=patient_id).first()
-    if patient is None:
-        raise NotFound
-    return patient
-
-
-def actor_for(request: Request, patient: Patient) -> services.Actor:
-    user = request_user(request)
-    return services.Actor(user=user, kind=selectors.actor_kind_for(user, patient))
-
-
 class MeView(APIView):
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
         user = request_user(request)
-        own = selectors.patients_for_user(user).filter(user=user).first()
-        others = selectors.patients_for_user(user).exclude(user=user)
-        clinics = selectors.clinics_for_staff(request.user)
+        own = own_patient(user)
+        others = proxy_subjects(user=user)
+        clinics = selectors.staff_clinics(user)
         return Response(
             MeSerializer(
                 {
@@ -82,7 +62,7 @@ class PatientListView(generics.ListAPIView[Patient]):
     pagination_class = None
 
     def get_queryset(self) -> Any:
-        return selectors.patients_for_user(self.request.user)
+        return patients_for_user(self.request.user)
 
 
 class AppointmentTypeListView(generics.ListAPIView[AppointmentType]):
@@ -95,11 +75,11 @@ class AppointmentTypeListView(generics.ListAPIView[AppointmentType]):
 class SlotListView(APIView):
     @extend_schema(parameters=[SlotSearchSerializer], responses=SlotSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
-        appointment_type = get_object_or_404(selectors.self_bookable_types(), pk=pk)
+        appointment_type = selectors.self_bookable_type(pk)
         params = SlotSearchSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        patient = acting_for(request, params.validated_data.get("patient"))
-        start, end = local_day_bounds(
+        patient = patient_for(user=request.user, patient_id=params.validated_data.get("patient"))
+        start, end = selectors.local_day_bounds(
             params.validated_data["date_from"],
             params.validated_data["date_to"],
             appointment_type.clinic.tz,
@@ -125,18 +105,12 @@ class AppointmentListView(APIView):
     @idempotent(authorize=lambda view, request: _booking_request(request))
     def post(self, request: Request) -> Response:
         data, patient = _booking_request(request)
-        try:
-            appointment = with_appointment_type(
-                data["appointment_type"],
-                lambda appointment_type: services.appointment_book(
-                    patient=patient,
-                    appointment_type=appointment_type,
-                    starts_at=data["starts_at"],
-                    actor=actor_for(request, patient),
-                ),
-            )
-        except AppointmentType.DoesNotExist:
-            raise NotFound from None
+        appointment = services.appointment_book_by_type(
+            appointment_type_id=data["appointment_type"],
+            patient=patient,
+            starts_at=data["starts_at"],
+            actor=services.patient_actor(user=request_user(request), patient=patient),
+        )
         return Response(AppointmentSerializer(appointment).data, status=status.HTTP_201_CREATED)
 
 
@@ -144,11 +118,16 @@ def _booking_request(request: Request) -> tuple[dict[str, Any], Patient]:
     """The booking request's data, and the patient it names if the user may act for them."""
     data = BookSerializer(data=request.data)
     data.is_valid(raise_exception=True)
-    return data.validated_data, acting_for(request, data.validated_data.get("patient"))
+    patient = patient_for(user=request.user, patient_id=data.validated_data.get("patient"))
+    return data.validated_data, patient
 
 
 def _own_appointment(request: Request, pk: int) -> Appointment:
-    return get_object_or_404(selectors.appointments_for_user(request.user), pk=pk)
+    return selectors.appointment_for(user=request.user, appointment_id=pk)
+
+
+def _actor(request: Request, patient: Patient) -> services.Actor:
+    return services.patient_actor(user=request_user(request), patient=patient)
 
 
 class AppointmentDetailView(APIView):
@@ -166,7 +145,7 @@ class AppointmentRescheduleView(APIView):
         moved = services.appointment_reschedule(
             appointment=appointment,
             starts_at=data.validated_data["starts_at"],
-            actor=actor_for(request, appointment.patient),
+            actor=_actor(request, appointment.patient),
         )
         return Response(AppointmentSerializer(_own_appointment(request, moved.pk)).data)
 
@@ -179,7 +158,7 @@ class AppointmentCancelView(APIView):
         data.is_valid(raise_exception=True)
         services.appointment_cancel(
             appointment=appointment,
-            actor=actor_for(request, appointment.patient),
+            actor=_actor(request, appointment.patient),
             reason=data.validated_data["reason"],
         )
         return Response(AppointmentSerializer(_own_appointment(request, pk)).data)
@@ -195,12 +174,12 @@ class PreparationTaskListView(generics.ListAPIView[PreparationTask]):
 class PreparationTaskDetailView(APIView):
     @extend_schema(request=PreparationTaskUpdateSerializer, responses=PreparationTaskSerializer)
     def patch(self, request: Request, pk: int) -> Response:
-        task = get_object_or_404(selectors.preparation_tasks_for_user(request.user), pk=pk)
+        task = selectors.preparation_task_for(user=request.user, task_id=pk)
         data = PreparationTaskUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.preparation_task_mark(
             task=task,
             done=data.validated_data["done"],
-            actor=actor_for(request, task.appointment.patient),
+            actor=_actor(request, task.appointment.patient),
         )
         return Response(PreparationTaskSerializer(task).data)

@@ -1,4 +1,4 @@
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -78,13 +78,6 @@ class SlotSearchSerializer(serializers.Serializer[Any]):
                 }
             )
         return attrs
-
-
-def local_day_bounds(first: date, last: date, tz: Any) -> tuple[datetime, datetime]:
-    return (
-        datetime.combine(first, time.min, tzinfo=tz),
-        datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz),
-    )
 
 
 class SlotSerializer(serializers.Serializer[Any]):

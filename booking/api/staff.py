@@ -1,18 +1,22 @@
 """Staff configuration API: clinics, resources, working hours, absences, appointment types.
 
-Staff see only the clinics they are members of; secretaries and leaders may change them,
-clinicians may only read.
+Who may see and change what is booking.selectors': staff see their clinics' rows, and change
+them where their role may (a clinician only reads). The serializers check and shape the input;
+every write is a service of booking.configuration (an absence's, planning.background's, which
+also queues its re-plan).
 """
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from access.roles import Capability
+from booking import configuration, selectors
 from booking.api import fields
 from booking.models import (
     Absence,
@@ -21,32 +25,27 @@ from booking.models import (
     PreparationTemplate,
     Resource,
     ResourceRequirement,
-    StaffRole,
     WorkingHours,
 )
-from booking.selectors import clinics_for_staff
-from cores.slots import MAX_OVERLAPPING_REQUIREMENTS
+from planning import background
 
 M = TypeVar("M", bound=Model)
-WRITER_ROLES = (StaffRole.SECRETARY, StaffRole.LEADER)
-MAX_TAGS = 20
-MAX_TAG_LENGTH = 50
 
 
-def writable_clinics(request: Request) -> QuerySet[Clinic]:
-    return clinics_for_staff(request.user, roles=WRITER_ROLES)
+def capability_for(request: Request) -> Capability:
+    """What a request asks to do, in the policy's terms: safe methods read, the rest change."""
+    return Capability.READ if request.method in permissions.SAFE_METHODS else Capability.CHANGE
 
 
-def clinics_for_method(request: Request) -> QuerySet[Clinic]:
-    """Clinics the user may read (any membership) or, for writes, change."""
-    if request.method in permissions.SAFE_METHODS:
-        return clinics_for_staff(request.user)
-    return writable_clinics(request)
+class StaffOnly(permissions.BasePermission):
+    """Staff with the request's capability in some clinic; NotAllowed (403) otherwise."""
 
-
-class IsClinicStaff(permissions.BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
-        return clinics_for_method(request).exists()
+        selectors.require_staff(request.user, capability=capability_for(request))
+        return True
+
+
+STAFF = [permissions.IsAuthenticated, StaffOnly]
 
 
 class ClinicScopedSerializer(fields.ModelSerializer[M]):
@@ -57,12 +56,14 @@ class ClinicScopedSerializer(fields.ModelSerializer[M]):
         request = self.context.get("request")
         if request is None:
             return fields
-        clinics = writable_clinics(request)
+        change = Capability.CHANGE
         if "clinic" in fields:
-            fields["clinic"].queryset = clinics  # type: ignore[attr-defined]
+            fields["clinic"].queryset = selectors.staff_clinics(  # type: ignore[attr-defined]
+                request.user, capability=change
+            )
         if "resource" in fields:
-            fields["resource"].queryset = Resource.objects.filter(  # type: ignore[attr-defined]
-                clinic__in=clinics
+            fields["resource"].queryset = selectors.staff_resources(  # type: ignore[attr-defined]
+                request.user, capability=change
             )
         return fields
 
@@ -94,16 +95,7 @@ class ResourceSerializer(ClinicScopedSerializer[Resource]):
         fields = ["id", "clinic", "kind", "name", "tags", "is_active"]
 
     def validate_tags(self, tags: Any) -> list[str]:
-        valid = (
-            isinstance(tags, list)
-            and len(tags) <= MAX_TAGS
-            and all(isinstance(t, str) and 0 < len(t) <= MAX_TAG_LENGTH for t in tags)
-        )
-        if not valid:
-            raise serializers.ValidationError(
-                _('Tags must be a list of at most 20 short texts, e.g. ["endoscopist"].')
-            )
-        return sorted(set(tags))
+        return configuration.check_tags(tags)
 
 
 class WorkingHoursSerializer(ClinicScopedSerializer[WorkingHours]):
@@ -194,13 +186,7 @@ class AppointmentTypeSerializer(ClinicScopedSerializer[AppointmentType]):
 
     def validate_requirements(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         value = self._complete("requirements", RequirementSerializer, value)
-        if not value:
-            raise serializers.ValidationError(_("An appointment type needs at least one resource."))
-        if sum(r.get("count", 1) for r in value) > MAX_OVERLAPPING_REQUIREMENTS:
-            raise serializers.ValidationError(
-                _("An appointment type may need at most %(n)d resources.")
-                % {"n": MAX_OVERLAPPING_REQUIREMENTS}
-            )
+        configuration.check_requirements(value)
         return value
 
     def validate_preparations(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -221,74 +207,93 @@ class AppointmentTypeSerializer(ClinicScopedSerializer[AppointmentType]):
             raise serializers.ValidationError(whole.errors)
         return list(whole.validated_data)
 
-    @transaction.atomic
-    def create(self, validated_data: dict[str, Any]) -> AppointmentType:
-        requirements = validated_data.pop("requirements")
-        preparations = validated_data.pop("preparations", [])
-        appointment_type = super().create(validated_data)
-        _replace_children(appointment_type, requirements, preparations)
-        return appointment_type
 
-    @transaction.atomic
-    def update(self, instance: AppointmentType, validated_data: dict[str, Any]) -> AppointmentType:
-        requirements = validated_data.pop("requirements", None)
-        preparations = validated_data.pop("preparations", None)
-        appointment_type = super().update(instance, validated_data)
-        _replace_children(appointment_type, requirements, preparations)
-        return appointment_type
+Rows = Callable[..., QuerySet[Any]]
 
 
-def _replace_children(
-    appointment_type: AppointmentType,
-    requirements: list[dict[str, Any]] | None,
-    preparations: list[dict[str, Any]] | None,
-) -> None:
-    if requirements is not None:
-        appointment_type.requirements.all().delete()
-        ResourceRequirement.objects.bulk_create(
-            ResourceRequirement(appointment_type=appointment_type, **r) for r in requirements
-        )
-    if preparations is not None:
-        appointment_type.preparations.all().delete()
-        PreparationTemplate.objects.bulk_create(
-            PreparationTemplate(appointment_type=appointment_type, **p) for p in preparations
-        )
+def _existing(serializer: serializers.BaseSerializer[M]) -> M:
+    """The row an update changes (DRF gives it to the serializer)."""
+    assert serializer.instance is not None
+    return serializer.instance
 
 
-class _ClinicScopedViewSet(viewsets.ModelViewSet[M]):
-    permission_classes = [permissions.IsAuthenticated, IsClinicStaff]
-    clinic_path = "clinic"
+class _StaffViewSet(viewsets.ModelViewSet[M]):
+    """A model's rows in the user's clinics, from the selector `rows(user, capability=...)`;
+    writes go through the services named by each subclass."""
+
+    permission_classes = STAFF
+    rows: Rows
 
     def get_queryset(self) -> QuerySet[M]:
-        clinics = clinics_for_method(self.request)
-        model: type[M] = self.get_serializer_class().Meta.model  # type: ignore[attr-defined]
-        return model._default_manager.filter(**{f"{self.clinic_path}__in": clinics})
+        return type(self).rows(self.request.user, capability=capability_for(self.request))
 
 
-class ClinicViewSet(_ClinicScopedViewSet[Clinic]):
+class ClinicViewSet(_StaffViewSet[Clinic]):
     serializer_class = ClinicSerializer
-    clinic_path = "pk"
+    rows = staticmethod(selectors.staff_clinics)
     http_method_names = ["get", "put", "patch", "head", "options"]
 
+    def perform_update(self, serializer: serializers.BaseSerializer[Clinic]) -> None:
+        serializer.instance = configuration.clinic_update(
+            clinic=_existing(serializer), **serializer.validated_data
+        )
 
-class ResourceViewSet(_ClinicScopedViewSet[Resource]):
+
+class ResourceViewSet(_StaffViewSet[Resource]):
     serializer_class = ResourceSerializer
+    rows = staticmethod(selectors.staff_resources)
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
+    def perform_create(self, serializer: serializers.BaseSerializer[Resource]) -> None:
+        serializer.instance = configuration.resource_create(**serializer.validated_data)
 
-class WorkingHoursViewSet(_ClinicScopedViewSet[WorkingHours]):
+    def perform_update(self, serializer: serializers.BaseSerializer[Resource]) -> None:
+        serializer.instance = configuration.resource_update(
+            resource=_existing(serializer), **serializer.validated_data
+        )
+
+
+class WorkingHoursViewSet(_StaffViewSet[WorkingHours]):
     serializer_class = WorkingHoursSerializer
-    clinic_path = "resource__clinic"
+    rows = staticmethod(selectors.staff_working_hours)
+
+    def perform_create(self, serializer: serializers.BaseSerializer[WorkingHours]) -> None:
+        serializer.instance = configuration.working_hours_create(**serializer.validated_data)
+
+    def perform_update(self, serializer: serializers.BaseSerializer[WorkingHours]) -> None:
+        serializer.instance = configuration.working_hours_update(
+            working_hours=_existing(serializer), **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance: WorkingHours) -> None:
+        configuration.working_hours_delete(working_hours=instance)
 
 
-class AbsenceViewSet(_ClinicScopedViewSet[Absence]):
+class AbsenceViewSet(_StaffViewSet[Absence]):
     serializer_class = AbsenceSerializer
-    clinic_path = "resource__clinic"
+    rows = staticmethod(selectors.staff_absences)
+
+    def perform_create(self, serializer: serializers.BaseSerializer[Absence]) -> None:
+        serializer.instance = background.absence_register(**serializer.validated_data)
+
+    def perform_update(self, serializer: serializers.BaseSerializer[Absence]) -> None:
+        serializer.instance = background.absence_change(
+            absence=_existing(serializer), **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance: Absence) -> None:
+        configuration.absence_delete(absence=instance)
 
 
-class AppointmentTypeViewSet(_ClinicScopedViewSet[AppointmentType]):
+class AppointmentTypeViewSet(_StaffViewSet[AppointmentType]):
     serializer_class = AppointmentTypeSerializer
+    rows = staticmethod(selectors.staff_appointment_types)
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
-    def get_queryset(self) -> QuerySet[AppointmentType]:
-        return super().get_queryset().prefetch_related("requirements", "preparations")
+    def perform_create(self, serializer: serializers.BaseSerializer[AppointmentType]) -> None:
+        serializer.instance = configuration.appointment_type_create(**serializer.validated_data)
+
+    def perform_update(self, serializer: serializers.BaseSerializer[AppointmentType]) -> None:
+        serializer.instance = configuration.appointment_type_update(
+            appointment_type=_existing(serializer), **serializer.validated_data
+        )

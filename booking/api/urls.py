@@ -1,9 +1,10 @@
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from booking.api import auth_views, patient_views, staff, staff_appointments
 
-staff_router = DefaultRouter()
+# No API root and no format-suffix variants: every URL of the API is one the access matrix names.
+staff_router = SimpleRouter()
 staff_router.register("clinics", staff.ClinicViewSet, basename="staff-clinic")
 staff_router.register("resources", staff.ResourceViewSet, basename="staff-resource")
 staff_router.register("working-hours", staff.WorkingHoursViewSet, basename="staff-working-hours")

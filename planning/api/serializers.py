@@ -1,11 +1,13 @@
 from typing import Any
 
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from booking.api import fields
 from booking.api.serializers import PatientSummarySerializer
 from cores import solver
+from patients.models import Referral, ReferralPriority, ReferralStatus
 from planning.errors import NothingToPlan, PlannerFailed
 from planning.models import (
     BookingTask,
@@ -68,10 +70,37 @@ class StaffBookingTaskSerializer(BookingTaskSerializer):
         return {"id": task.appointment_type_id, "name": task.appointment_type.name}
 
 
+class ReferralSerializer(serializers.ModelSerializer[Referral]):
+    patient = PatientSummarySerializer()
+
+    class Meta:
+        model = Referral
+        fields = ["id", "patient", "clinic", "received_on", "care_deadline", "priority", "status"]
+
+
+class ReferralCreateSerializer(serializers.Serializer[Any]):
+    national_id = serializers.RegexField(
+        r"^[0-9]{11}$",
+        error_messages={"invalid": _("Enter the 11 digits of the national identity number.")},
+    )
+    clinic = fields.IdField()
+    received_on = fields.DateField()
+    care_deadline = fields.DateField(help_text="The legal deadline for care (frist).")
+    priority = serializers.ChoiceField(
+        choices=ReferralPriority.choices, default=ReferralPriority.NORMAL
+    )
+
+
+class ReferralFilterSerializer(serializers.Serializer[Any]):
+    clinic = fields.IdField(required=False)
+    patient = fields.IdField(required=False)
+    status = serializers.ChoiceField(choices=ReferralStatus.choices, required=False)
+
+
 class BookingTaskCreateSerializer(serializers.Serializer[Any]):
     patient = fields.IdField()
     appointment_type = fields.IdField()
-    referral = fields.IdField(required=False, allow_null=True)
+    referral = fields.IdField(help_text="The referral the task is for, in the type's clinic.")
     earliest_date = fields.DateField()
     latest_date = fields.DateField()
     respond_by = fields.DateField()

@@ -22,6 +22,12 @@ urlpatterns = [
         views.BookingTaskAcceptView.as_view(),
         name="booking-task-accept",
     ),
+    path("staff/referrals/", views.StaffReferralListView.as_view(), name="staff-referral-list"),
+    path(
+        "staff/referrals/<int:pk>/",
+        views.StaffReferralDetailView.as_view(),
+        name="staff-referral-detail",
+    ),
     path(
         "staff/booking-tasks/",
         views.StaffBookingTaskListView.as_view(),

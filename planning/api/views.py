@@ -1,34 +1,30 @@
 """Booking tasks for patients (see, get offers, choose, accept a move) and planning for staff
-(create tasks, batch plans, re-plans after an absence, preview, apply, discard).
+(referrals, booking tasks, batch plans, re-plans after an absence, preview, apply, discard).
 
-Patients reach only their own tasks and those of people they hold a valid proxy for; staff only
-their clinics' (writes need a secretary or leader). Staff reads of patient data are logged.
+Who may see and do what, and the access log of every staff read of a patient's data, are the
+selectors' (planning.selectors, booking.selectors); the views check input, call one service
+and answer.
 """
 
-from collections.abc import Iterable
-
-from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from access.roles import Capability
+from booking import selectors as booking_selectors
 from booking.api.errors import request_user
 from booking.api.idempotency import idempotent
-from booking.api.patient_views import IDEMPOTENCY_PARAMETER, actor_for
+from booking.api.patient_views import IDEMPOTENCY_PARAMETER
 from booking.api.serializers import AppointmentSerializer
-from booking.api.staff import IsClinicStaff, clinics_for_method, writable_clinics
-from booking.api.staff_appointments import staff_actor, validated
-from booking.models import Absence, AppointmentType
-from booking.selectors import patients_for_user
+from booking.api.staff import STAFF
+from booking.api.staff_appointments import validated
+from booking.services import patient_actor, staff_actor
 from cores import solver
-from patients.models import Patient, Referral
-from patients.services import log_staff_access
-from planning import services
+from planning import background, selectors, services
 from planning.api.serializers import (
     BatchPlanSerializer,
     BookingTaskCreateSerializer,
@@ -38,6 +34,9 @@ from planning.api.serializers import (
     OffersQuerySerializer,
     PlanFilterSerializer,
     PlanProposalSerializer,
+    ReferralCreateSerializer,
+    ReferralFilterSerializer,
+    ReferralSerializer,
     StaffBookingTaskSerializer,
     StaffOfferPageSerializer,
     StaffTaskFilterSerializer,
@@ -45,23 +44,18 @@ from planning.api.serializers import (
 )
 from planning.models import BookingTask, PlanProposal
 
-MAX_LISTED = 500
-
-
-def _tasks(queryset: QuerySet[BookingTask]) -> QuerySet[BookingTask]:
-    return queryset.select_related("patient", "appointment_type", "clinic", "appointment")
+CHANGE = Capability.CHANGE
 
 
 def _own_task(request: Request, pk: int) -> BookingTask:
-    patients = patients_for_user(request.user)
-    return get_object_or_404(_tasks(BookingTask.objects.filter(patient__in=patients)), pk=pk)
+    return selectors.booking_task_for(user=request.user, task_id=pk)
 
 
 def _offers(request: Request, task: BookingTask) -> tuple[services.OfferPage, int]:
     params = validated(OffersQuerySerializer, request.query_params)
     part = params.get("part_of_day")
     page = services.booking_task_offers(
-        task,
+        task=task,
         offset=params["offset"],
         count=params["count"],
         weekdays=params.get("weekday") or None,
@@ -73,8 +67,7 @@ def _offers(request: Request, task: BookingTask) -> tuple[services.OfferPage, in
 class BookingTaskListView(APIView):
     @extend_schema(responses=BookingTaskSerializer(many=True))
     def get(self, request: Request) -> Response:
-        patients = patients_for_user(request.user)
-        tasks = _tasks(BookingTask.objects.filter(patient__in=patients))
+        tasks = selectors.booking_tasks_for_user(request.user)
         return Response(BookingTaskSerializer(tasks, many=True).data)
 
 
@@ -87,8 +80,7 @@ class BookingTaskDetailView(APIView):
 class BookingTaskOffersView(APIView):
     @extend_schema(parameters=[OffersQuerySerializer], responses=OfferPageSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        task = _own_task(request, pk)
-        page, offset = _offers(request, task)
+        page, offset = _offers(request, _own_task(request, pk))
         return Response(OfferPageSerializer(offer_page_data(page, offset)).data)
 
 
@@ -103,7 +95,9 @@ class BookingTaskChooseView(APIView):
         task = _own_task(request, pk)
         data = validated(ChooseSerializer, request.data)
         appointment = services.booking_task_choose(
-            task, starts_at=data["starts_at"], actor=actor_for(request, task.patient)
+            task=task,
+            starts_at=data["starts_at"],
+            actor=patient_actor(user=request_user(request), patient=task.patient),
         )
         return Response(AppointmentSerializer(appointment).data, status=status.HTTP_201_CREATED)
 
@@ -111,104 +105,134 @@ class BookingTaskChooseView(APIView):
 class BookingTaskAcceptView(APIView):
     @extend_schema(request=None, responses=BookingTaskSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        task = services.booking_task_accept(_own_task(request, pk))
+        task = services.booking_task_accept(task=_own_task(request, pk))
         return Response(BookingTaskSerializer(_own_task(request, task.pk)).data)
 
 
-# --- Staff -----------------------------------------------------------------------------------
+# --- Staff: referrals ------------------------------------------------------------------------
 
 
-def _log(request: Request, patients: Iterable[Patient], action: str) -> None:
-    log_staff_access(staff_user=request_user(request), patients=patients, action=action)
+class StaffReferralListView(APIView):
+    permission_classes = STAFF
+
+    @extend_schema(parameters=[ReferralFilterSerializer], responses=ReferralSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        filters = validated(ReferralFilterSerializer, request.query_params)
+        referrals = selectors.staff_referrals(
+            user=request.user, filters=filters, action="referral list"
+        )
+        return Response(ReferralSerializer(referrals, many=True).data)
+
+    @extend_schema(request=ReferralCreateSerializer, responses={201: ReferralSerializer})
+    def post(self, request: Request) -> Response:
+        """Register a referral for the patient with this national identity number: the one way
+        to a patient new to the clinic."""
+        data = validated(ReferralCreateSerializer, request.data)
+        clinic = booking_selectors.staff_clinic(
+            user=request.user, clinic_id=data.pop("clinic"), capability=CHANGE
+        )
+        patient = selectors.patient_lookup(
+            user=request.user,
+            national_id=data.pop("national_id"),
+            clinic_id=clinic.pk,
+            purpose=_("register a referral"),
+        )
+        referral = services.referral_register(patient=patient, clinic=clinic, **data)
+        return Response(ReferralSerializer(referral).data, status=status.HTTP_201_CREATED)
 
 
-def _staff_tasks(request: Request) -> QuerySet[BookingTask]:
-    """The tasks of the clinics the user may read (GET) or change (POST)."""
-    return _tasks(BookingTask.objects.filter(clinic__in=clinics_for_method(request)))
+class StaffReferralDetailView(APIView):
+    permission_classes = STAFF
+
+    @extend_schema(responses=ReferralSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        referral = selectors.staff_referral(user=request.user, referral_id=pk, action="referral")
+        return Response(ReferralSerializer(referral).data)
 
 
-def _staff_task(request: Request, pk: int) -> BookingTask:
-    return get_object_or_404(_staff_tasks(request), pk=pk)
+# --- Staff: booking tasks --------------------------------------------------------------------
 
 
 class StaffBookingTaskListView(APIView):
-    permission_classes = [IsAuthenticated, IsClinicStaff]
+    permission_classes = STAFF
 
     @extend_schema(
         parameters=[StaffTaskFilterSerializer], responses=StaffBookingTaskSerializer(many=True)
     )
     def get(self, request: Request) -> Response:
         filters = validated(StaffTaskFilterSerializer, request.query_params)
-        tasks = list(_staff_tasks(request).filter(**filters)[:MAX_LISTED])
-        _log(request, [t.patient for t in tasks], "booking task list")
+        tasks = selectors.staff_booking_tasks(
+            user=request.user, filters=filters, action="booking task list"
+        )
         return Response(StaffBookingTaskSerializer(tasks, many=True).data)
 
     @extend_schema(request=BookingTaskCreateSerializer, responses={201: StaffBookingTaskSerializer})
     def post(self, request: Request) -> Response:
+        """A booking task for a referral: the referral names the patient, and must be in the
+        type's clinic."""
         data = validated(BookingTaskCreateSerializer, request.data)
-        appointment_type = get_object_or_404(
-            AppointmentType.objects.filter(clinic__in=writable_clinics(request)),
-            pk=data.pop("appointment_type"),
+        appointment_type = booking_selectors.staff_appointment_type(
+            user=request.user, appointment_type_id=data.pop("appointment_type"), capability=CHANGE
         )
-        patient = get_object_or_404(Patient, pk=data.pop("patient"))
-        referral_id = data.pop("referral", None)
-        referrals = Referral.objects.filter(clinic__in=writable_clinics(request))
-        referral = get_object_or_404(referrals, pk=referral_id) if referral_id is not None else None
+        referral = selectors.staff_referral(
+            user=request.user,
+            referral_id=data.pop("referral"),
+            patient_id=data.pop("patient"),
+            action="create booking task",
+            capability=CHANGE,
+        )
         task = services.booking_task_create(
-            patient=patient,
+            patient=referral.patient,
             appointment_type=appointment_type,
             referral=referral,
             created_by=request_user(request),
             **data,
         )
-        _log(request, [patient], "create booking task")
-        return Response(
-            StaffBookingTaskSerializer(_staff_task(request, task.pk)).data,
-            status=status.HTTP_201_CREATED,
-        )
+        return Response(StaffBookingTaskSerializer(task).data, status=status.HTTP_201_CREATED)
 
 
 class StaffBookingTaskDetailView(APIView):
-    permission_classes = [IsAuthenticated, IsClinicStaff]
+    permission_classes = STAFF
 
     @extend_schema(responses=StaffBookingTaskSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        task = _staff_task(request, pk)
-        _log(request, [task.patient], "booking task")
+        task = selectors.staff_booking_task(user=request.user, task_id=pk, action="booking task")
         return Response(StaffBookingTaskSerializer(task).data)
 
 
 class StaffBookingTaskCancelView(APIView):
-    permission_classes = [IsAuthenticated, IsClinicStaff]
+    permission_classes = STAFF
 
     @extend_schema(request=None, responses=StaffBookingTaskSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        task = services.booking_task_cancel(_staff_task(request, pk))
-        _log(request, [task.patient], "cancel booking task")
-        return Response(StaffBookingTaskSerializer(_staff_task(request, pk)).data)
+        task = selectors.staff_booking_task(
+            user=request.user, task_id=pk, action="cancel booking task", capability=CHANGE
+        )
+        return Response(StaffBookingTaskSerializer(services.booking_task_cancel(task=task)).data)
 
 
 class StaffBookingTaskOffersView(APIView):
-    permission_classes = [IsAuthenticated, IsClinicStaff]
+    permission_classes = STAFF
 
     @extend_schema(parameters=[OffersQuerySerializer], responses=StaffOfferPageSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        task = _staff_task(request, pk)
+        task = selectors.staff_booking_task(
+            user=request.user, task_id=pk, action="booking task offers"
+        )
         page, offset = _offers(request, task)
-        _log(request, [task.patient], "booking task offers")
         return Response(StaffOfferPageSerializer(offer_page_data(page, offset)).data)
 
 
-def _proposal_response(
-    request: Request, proposal: PlanProposal, action: str, code: int = status.HTTP_200_OK
-) -> Response:
-    fresh = PlanProposal.objects.prefetch_related("items__patient").get(pk=proposal.pk)
-    _log(request, [item.patient for item in fresh.items.all()], action)
-    return Response(PlanProposalSerializer(fresh).data, status=code)
+# --- Staff: plans ----------------------------------------------------------------------------
+
+
+def _plan(request: Request, proposal: PlanProposal, action: str) -> PlanProposal:
+    """A plan just made, read as staff read any plan (its patients' data recorded)."""
+    return selectors.staff_plan(user=request.user, plan_id=proposal.pk, action=action)
 
 
 class StaffBatchPlanView(APIView):
-    permission_classes = [IsAuthenticated, IsClinicStaff]
+    permission_classes = STAFF
 
     @extend_schema(
         request=BatchPlanSerializer,
@@ -218,74 +242,71 @@ class StaffBatchPlanView(APIView):
         "Location header until the status is proposed or failed.",
     )
     def post(self, request: Request, pk: int) -> Response:
-        clinic = get_object_or_404(writable_clinics(request), pk=pk)
+        clinic = booking_selectors.staff_clinic(user=request.user, clinic_id=pk, capability=CHANGE)
         data = validated(BatchPlanSerializer, request.data)
-        proposal = services.request_batch(
-            clinic,
+        proposal = background.request_batch(
+            clinic=clinic,
             task_ids=data.get("task_ids"),
             overdue_only=data["overdue_only"],
             created_by=request_user(request),
         )
-        response = _proposal_response(request, proposal, "batch plan", status.HTTP_202_ACCEPTED)
-        response["Location"] = reverse("staff-plan-detail", args=[proposal.pk], request=request)
+        plan = _plan(request, proposal, "batch plan")
+        response = Response(PlanProposalSerializer(plan).data, status=status.HTTP_202_ACCEPTED)
+        response["Location"] = reverse("staff-plan-detail", args=[plan.pk], request=request)
         return response
 
 
 class StaffReplanView(APIView):
-    permission_classes = [IsAuthenticated, IsClinicStaff]
+    permission_classes = STAFF
 
     @extend_schema(request=None, responses={201: PlanProposalSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        absence = get_object_or_404(
-            Absence.objects.filter(resource__clinic__in=writable_clinics(request)).select_related(
-                "resource__clinic"
-            ),
-            pk=pk,
+        absence = booking_selectors.staff_absence(
+            user=request.user, absence_id=pk, capability=CHANGE
         )
-        proposal = services.propose_replan(absence, created_by=request_user(request))
-        return _proposal_response(request, proposal, "re-plan", status.HTTP_201_CREATED)
-
-
-def _proposals(request: Request) -> QuerySet[PlanProposal]:
-    """The plans of the clinics the user may read (GET) or change (POST)."""
-    return PlanProposal.objects.filter(clinic__in=clinics_for_method(request))
+        proposal = services.propose_replan(absence=absence, created_by=request_user(request))
+        plan = _plan(request, proposal, "re-plan")
+        return Response(PlanProposalSerializer(plan).data, status=status.HTTP_201_CREATED)
 
 
 class StaffPlanListView(APIView):
-    permission_classes = [IsAuthenticated, IsClinicStaff]
+    permission_classes = STAFF
 
     @extend_schema(parameters=[PlanFilterSerializer], responses=PlanProposalSerializer(many=True))
     def get(self, request: Request) -> Response:
         filters = validated(PlanFilterSerializer, request.query_params)
-        proposals = _proposals(request).filter(**filters).prefetch_related("items__patient")[:50]
-        patients = [item.patient for p in proposals for item in p.items.all()]
-        _log(request, patients, "plan list")
-        return Response(PlanProposalSerializer(proposals, many=True).data)
+        plans = selectors.staff_plans(user=request.user, filters=filters, action="plan list")
+        return Response(PlanProposalSerializer(plans, many=True).data)
 
 
 class StaffPlanDetailView(APIView):
-    permission_classes = [IsAuthenticated, IsClinicStaff]
+    permission_classes = STAFF
 
     @extend_schema(responses=PlanProposalSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        return _proposal_response(request, get_object_or_404(_proposals(request), pk=pk), "plan")
+        plan = selectors.staff_plan(user=request.user, plan_id=pk, action="plan")
+        return Response(PlanProposalSerializer(plan).data)
 
 
 class StaffPlanApplyView(APIView):
-    permission_classes = [IsAuthenticated, IsClinicStaff]
+    permission_classes = STAFF
 
     @extend_schema(request=None, responses=PlanProposalSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        proposal = get_object_or_404(_proposals(request), pk=pk)
-        applied = services.apply_proposal(proposal, actor=staff_actor(request))
-        return _proposal_response(request, applied, "apply plan")
+        plan = selectors.staff_plan(
+            user=request.user, plan_id=pk, action="apply plan", capability=CHANGE
+        )
+        applied = services.apply_proposal(proposal=plan, actor=staff_actor(request_user(request)))
+        return Response(PlanProposalSerializer(applied).data)
 
 
 class StaffPlanDiscardView(APIView):
-    permission_classes = [IsAuthenticated, IsClinicStaff]
+    permission_classes = STAFF
 
     @extend_schema(request=None, responses=PlanProposalSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        proposal = get_object_or_404(_proposals(request), pk=pk)
-        discarded = services.discard_proposal(proposal, user=request_user(request))
-        return _proposal_response(request, discarded, "discard plan")
+        plan = selectors.staff_plan(
+            user=request.user, plan_id=pk, action="discard plan", capability=CHANGE
+        )
+        discarded = services.discard_proposal(proposal=plan, user=request_user(request))
+        return Response(PlanProposalSerializer(discarded).data)

@@ -6,13 +6,13 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from access.roles import StaffRole
 from booking import services
 from booking.models import (
     ActorKind,
     Appointment,
     IdempotencyRecord,
     PreparationTemplate,
-    StaffRole,
 )
 from booking.tasks import forget_expired_idempotency_keys
 from patients.models import ProxyKind

@@ -1,13 +1,33 @@
+from datetime import date
+
 import pytest
 from rest_framework.test import APIClient
 
-from booking.models import Appointment, AppointmentEvent, StaffRole
-from patients.models import PatientAccessLog
+from access.roles import StaffRole
+from audit.models import PatientAccessLog
+from booking.models import Appointment, AppointmentEvent
+from patients.models import Patient, Referral
 from tests import factories
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 WED_10 = "2027-01-06T10:00:00+01:00"
+
+
+def referred(patient: Patient, clinic) -> Patient:
+    """The patient, now in the clinic's care: the clinic has a referral for them."""
+    Referral.objects.create(
+        patient=patient,
+        clinic=clinic,
+        received_on=date(2026, 12, 1),
+        care_deadline=date(2027, 3, 1),
+    )
+    return patient
+
+
+@pytest.fixture
+def patient(clinic):
+    return referred(factories.PatientFactory.create(), clinic)
 
 
 @pytest.fixture
@@ -77,7 +97,7 @@ def test_moves_and_cancels_record_the_clinics_cause(staff, patient, control_type
 
 
 def test_the_attendance_list_is_logged_per_patient(staff, secretary, clinic, control_type):
-    patients = [factories.PatientFactory.create() for _ in range(2)]
+    patients = [referred(factories.PatientFactory.create(), clinic) for _ in range(2)]
     for patient, time in zip(patients, ("10:00", "11:00"), strict=True):
         book(staff, patient, control_type, f"2027-01-06T{time}:00+01:00")
     PatientAccessLog.objects.all().delete()
@@ -91,13 +111,93 @@ def test_the_attendance_list_is_logged_per_patient(staff, secretary, clinic, con
     assert logged == {p.id for p in patients}
 
 
-def test_lookup_by_national_id_is_logged_and_validated(staff, secretary, patient):
-    found = staff.get("/api/v1/staff/patients/lookup/", {"national_id": patient.national_id})
-    bad = staff.get("/api/v1/staff/patients/lookup/", {"national_id": "123"})
-    unknown = staff.get("/api/v1/staff/patients/lookup/", {"national_id": "01010112345"})
-    assert (found.status_code, found.json()["id"]) == (200, patient.id)
-    assert (bad.status_code, unknown.status_code) == (400, 404)
-    assert PatientAccessLog.objects.get().action == "patient lookup"
+def lookup(api, national_id, clinic, purpose="register_referral"):
+    return api.get(
+        "/api/v1/staff/patients/lookup/",
+        {"national_id": national_id, "clinic": clinic.id, "purpose": purpose},
+    )
+
+
+def test_lookup_by_national_id_is_logged_with_its_purpose_and_validated(staff, clinic):
+    newcomer = factories.PatientFactory.create()  # not yet in the clinic's care
+    found = lookup(staff, newcomer.national_id, clinic)
+    bad = lookup(staff, "123", clinic)
+    superscript = lookup(staff, "²⁸⁰³⁵⁴⁰⁰¹⁰⁰", clinic)
+    no_purpose = staff.get(
+        "/api/v1/staff/patients/lookup/", {"national_id": newcomer.national_id, "clinic": clinic.id}
+    )
+    unknown = lookup(staff, "01010112345", clinic)
+    assert (found.status_code, found.json()["id"]) == (200, newcomer.id)
+    assert [r.status_code for r in (bad, superscript, no_purpose, unknown)] == [400, 400, 400, 404]
+    assert list(PatientAccessLog.objects.values_list("patient_id", "action")) == [
+        (newcomer.id, f"patient lookup to register a referral in clinic {clinic.id}")
+    ]
+
+
+def test_only_a_secretary_or_leader_of_the_clinic_looks_a_patient_up(clinic, patient):
+    other = factories.ClinicFactory.create()
+    clinician, stranger = APIClient(), APIClient()
+    clinician.force_login(factories.StaffFactory.create(clinic=clinic, role="clinician").user)
+    stranger.force_login(factories.StaffFactory.create(clinic=other, role="secretary").user)
+
+    assert lookup(clinician, patient.national_id, clinic).status_code == 403
+    assert lookup(stranger, patient.national_id, clinic).status_code == 404
+    assert not PatientAccessLog.objects.exists()
+
+
+def test_a_patient_not_in_the_clinics_care_is_not_found(staff, control_type):
+    """Walking patient ids reveals no one: a patient with no referral, booking task or
+    appointment in the clinic answers as an id that does not exist."""
+    stranger = factories.PatientFactory.create()
+    other_clinic = factories.ClinicFactory.create()
+    elsewhere = referred(factories.PatientFactory.create(), other_clinic)
+
+    answers = [book(staff, p, control_type) for p in (stranger, elsewhere)]
+    missing = staff.post(
+        "/api/v1/staff/appointments/",
+        {"patient": 10**9, "appointment_type": control_type.id, "starts_at": WED_10},
+        format="json",
+    )
+
+    assert [a.status_code for a in [*answers, missing]] == [404, 404, 404]
+    assert [a.json() for a in answers] == [missing.json()] * 2
+    assert not Appointment.objects.exists()
+    assert not PatientAccessLog.objects.exists()
+
+
+def test_the_attendance_list_is_the_clinics_local_day(staff, clinic, clinician, room, control_type):
+    """The server counts days in Oslo time; a clinic in New York has its own. Its 6 January
+    runs from 06:00 to 06:00 the next morning in Oslo."""
+    clinic.time_zone = "America/New_York"
+    clinic.save()
+    for resource in (clinician, room):
+        resource.working_hours.update(start_time="00:00", end_time="23:45")
+    late_evening = book(
+        staff,
+        referred(factories.PatientFactory.create(), clinic),
+        control_type,
+        "2027-01-06T23:00:00-05:00",
+    )  # 05:00 on the 7th in Oslo
+    early_morning = book(
+        staff,
+        referred(factories.PatientFactory.create(), clinic),
+        control_type,
+        "2027-01-06T01:00:00-05:00",
+    )  # 07:00 on the 6th in Oslo
+    before = book(
+        staff,
+        referred(factories.PatientFactory.create(), clinic),
+        control_type,
+        "2027-01-05T23:00:00-05:00",
+    )  # 05:00 on the 6th in Oslo: the 5th in New York
+    assert [r.status_code for r in (late_evening, early_morning, before)] == [201] * 3
+
+    listed = staff.get("/api/v1/staff/appointments/", {"clinic": clinic.id, "date": "2027-01-06"})
+
+    assert [a["id"] for a in listed.json()] == [
+        early_morning.json()["id"],
+        late_evening.json()["id"],
+    ]
 
 
 def test_other_clinics_are_out_of_reach(staff, patient, control_type):
@@ -134,12 +234,7 @@ def test_patients_and_clinicians_cannot_act_as_secretaries(clock, clinic, patien
     body = {"patient": patient.id, "appointment_type": control_type.id, "starts_at": WED_10}
     assert as_patient.post("/api/v1/staff/appointments/", body, format="json").status_code == 403
     assert as_clinician.post("/api/v1/staff/appointments/", body, format="json").status_code == 403
-    assert (
-        as_patient.get(
-            "/api/v1/staff/patients/lookup/", {"national_id": patient.national_id}
-        ).status_code
-        == 403
-    )
+    assert lookup(as_patient, patient.national_id, clinic).status_code == 403
 
 
 def test_staff_cancel_needs_a_cancellation_cause(staff, patient, control_type):

@@ -6,8 +6,9 @@ from datetime import date
 import pytest
 from rest_framework.test import APIClient
 
-from booking.models import Absence, StaffRole
-from patients.models import PatientAccessLog
+from access.roles import StaffRole
+from audit.models import PatientAccessLog
+from booking.models import Absence
 from planning.models import BookingTaskStatus, PlanProposal, PlanStatus
 from tests import factories
 from tests.conftest import oslo
@@ -134,9 +135,13 @@ def test_accepting_without_a_move_is_a_409(patient_api, task):
 def test_a_secretary_creates_a_task_and_bad_dates_are_explained(
     staff, secretary, exam_type, patient
 ):
+    referral = patient.referrals.create(
+        clinic=exam_type.clinic, received_on=date(2026, 12, 1), care_deadline=date(2027, 1, 29)
+    )
     body = {
         "patient": patient.pk,
         "appointment_type": exam_type.pk,
+        "referral": referral.pk,
         "earliest_date": "2027-01-05",
         "latest_date": "2027-01-29",
         "respond_by": "2027-01-11",
@@ -174,6 +179,72 @@ def test_a_referral_of_another_clinic_is_not_found(staff, exam_type, patient):
         format="json",
     )
     assert response.status_code == 404
+
+
+def test_a_task_needs_a_referral_of_that_patient(staff, exam_type, patient):
+    other = factories.PatientFactory.create()
+    referral = other.referrals.create(
+        clinic=exam_type.clinic, received_on=date(2026, 12, 1), care_deadline=date(2027, 2, 1)
+    )
+    body = {
+        "patient": patient.pk,
+        "appointment_type": exam_type.pk,
+        "earliest_date": "2027-01-05",
+        "latest_date": "2027-01-29",
+        "respond_by": "2027-01-11",
+    }
+    without = staff.post("/api/v1/staff/booking-tasks/", body, format="json")
+    someone_elses = staff.post(
+        "/api/v1/staff/booking-tasks/", {**body, "referral": referral.pk}, format="json"
+    )
+    assert (without.status_code, list(without.json())) == (400, ["referral"])
+    assert someone_elses.status_code == 404
+    assert not PatientAccessLog.objects.exists()
+
+
+def test_a_referral_is_registered_by_national_id_and_brings_the_patient_into_care(
+    staff, secretary, clinic
+):
+    newcomer = factories.PatientFactory.create()
+    body = {
+        "national_id": newcomer.national_id,
+        "clinic": clinic.pk,
+        "received_on": "2027-01-04",
+        "care_deadline": "2027-02-15",
+        "priority": 2,
+    }
+    created = staff.post("/api/v1/staff/referrals/", body, format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["patient"]["id"] == newcomer.pk
+    referral_id = created.json()["id"]
+
+    listed = staff.get("/api/v1/staff/referrals/", {"clinic": clinic.pk}).json()
+    detail = staff.get(f"/api/v1/staff/referrals/{referral_id}/")
+    assert [r["id"] for r in listed] == [referral_id]
+    assert detail.json()["care_deadline"] == "2027-02-15"
+    assert list(PatientAccessLog.objects.values_list("action", flat=True).order_by("pk")) == [
+        f"patient lookup to register a referral in clinic {clinic.pk}",
+        "referral list",
+        "referral",
+    ]
+
+
+def test_a_referral_with_a_deadline_before_it_arrived_is_refused(staff, clinic):
+    newcomer = factories.PatientFactory.create()
+    response = staff.post(
+        "/api/v1/staff/referrals/",
+        {
+            "national_id": newcomer.national_id,
+            "clinic": clinic.pk,
+            "received_on": "2027-01-04",
+            "care_deadline": "2027-01-03",
+        },
+        format="json",
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 400
+    assert "deadline" in str(response.json()["detail"])
+    assert not newcomer.referrals.exists()
 
 
 def test_staff_of_another_clinic_see_nothing(clock, task, exam_type):

@@ -16,14 +16,14 @@ from django.utils import timezone
 
 from booking.models import Absence
 from booking.services import SYSTEM, appointment_book
-from planning import services
+from planning import background
 from planning.models import BookingTaskStatus, PlanItem, PlanProposal, PlanStatus
 from planning.tasks import make_batch_plan, plan_overdue_booking_tasks, propose_replan_for_absence
 from tests.planning.conftest import make_task
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 RESULT_TIMEOUT_S = 90
 
 
@@ -128,7 +128,7 @@ def test_a_worker_makes_the_batch_plan_a_secretary_asked_for(worker_queue, monke
         lambda *args: make_batch_plan.apply_async(args=args, queue=worker_queue),
     )
 
-    proposal = services.request_batch(exam_type.clinic)
+    proposal = background.request_batch(clinic=exam_type.clinic)
 
     deadline = time_module.monotonic() + RESULT_TIMEOUT_S
     while proposal.status == PlanStatus.PLANNING and time_module.monotonic() < deadline:

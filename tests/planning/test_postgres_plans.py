@@ -31,7 +31,7 @@ pytestmark = [
 def applier(proposal_id: int):
     def prepare():
         proposal = PlanProposal.objects.get(pk=proposal_id)
-        return lambda: services.apply_proposal(proposal, actor=SYSTEM)
+        return lambda: services.apply_proposal(proposal=proposal, actor=SYSTEM)
 
     return prepare
 
@@ -40,9 +40,9 @@ def test_two_batch_plans_for_the_same_capacity_applied_at_once(one_slot_clinic):
     appointment_type, _doctor, _room = one_slot_clinic
     clinic = appointment_type.clinic
     first = [make_task(appointment_type, latest_date=oslo(2027, 1, 8).date()) for _ in range(3)]
-    first_plan = services.propose_batch(clinic, task_ids=[t.pk for t in first])
+    first_plan = services.propose_batch(clinic=clinic, task_ids=[t.pk for t in first])
     second = [make_task(appointment_type, latest_date=oslo(2027, 1, 8).date()) for _ in range(3)]
-    second_plan = services.propose_batch(clinic, task_ids=[t.pk for t in second])
+    second_plan = services.propose_batch(clinic=clinic, task_ids=[t.pk for t in second])
 
     results = run_together([applier(first_plan.pk), applier(second_plan.pk)])
 
@@ -62,7 +62,7 @@ def test_a_replan_racing_a_patient_for_the_same_time(exam_type, doctor_a, exam_r
     absence = Absence.objects.create(
         resource=doctor_a, starts_at=oslo(2027, 1, 6), ends_at=oslo(2027, 1, 7), reason="sick"
     )
-    proposal = services.propose_replan(absence)
+    proposal = services.propose_replan(absence=absence)
     target = proposal.items.get()
     assert target.starts_at is not None
     target_start = target.starts_at

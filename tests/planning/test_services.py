@@ -12,7 +12,7 @@ from booking.services import SYSTEM, Actor, appointment_reschedule
 from config.celery import app
 from cores import solver
 from patients.models import ReferralPriority
-from planning import services
+from planning import background, services
 from planning.errors import (
     NothingToPlan,
     OutsideTaskWindow,
@@ -47,7 +47,7 @@ def test_offers_lie_in_the_window_on_the_grid_and_avoid_booked_times(
     book_on(exam_type, [doctor_a, exam_room], 9)
     task = make_task(exam_type, earliest_date=date(2027, 1, 6), latest_date=date(2027, 1, 6))
 
-    page = services.booking_task_offers(task, count=50, spread=False)
+    page = services.booking_task_offers(task=task, count=50, spread=False)
 
     starts = [o.starts_at for o in page.offers]
     assert starts, page
@@ -60,7 +60,7 @@ def test_offers_lie_in_the_window_on_the_grid_and_avoid_booked_times(
 
 def test_offers_respect_the_notice_and_the_types_count(exam_type):
     task = make_task(exam_type, earliest_date=date(2027, 1, 4))
-    page = services.booking_task_offers(task)
+    page = services.booking_task_offers(task=task)
     assert len(page.offers) == exam_type.offers_count
     assert min(o.starts_at for o in page.offers) >= oslo(2027, 1, 5, 7)
     assert page.has_more
@@ -68,7 +68,7 @@ def test_offers_respect_the_notice_and_the_types_count(exam_type):
 
 def test_offers_are_spread_over_days(exam_type):
     task = make_task(exam_type)
-    page = services.booking_task_offers(task)
+    page = services.booking_task_offers(task=task)
     days = [o.starts_at.date() for o in page.offers]
     assert max(days.count(d) for d in days) <= 2
 
@@ -77,15 +77,15 @@ def test_offers_filter_by_weekday_and_part_of_day(exam_type):
     from cores.solver import PartOfDay
 
     task = make_task(exam_type)
-    page = services.booking_task_offers(task, weekdays=[3], part_of_day=PartOfDay.AFTERNOON)
+    page = services.booking_task_offers(task=task, weekdays=[3], part_of_day=PartOfDay.AFTERNOON)
     assert page.offers
     assert all(o.starts_at.weekday() == 3 and o.starts_at.hour >= 12 for o in page.offers)
 
 
 def test_more_offers_page_on_without_repeats(exam_type):
     task = make_task(exam_type)
-    first = services.booking_task_offers(task, count=4)
-    second = services.booking_task_offers(task, count=4, offset=4)
+    first = services.booking_task_offers(task=task, count=4)
+    second = services.booking_task_offers(task=task, count=4, offset=4)
     assert not {o.starts_at for o in first.offers} & {o.starts_at for o in second.offers}
 
 
@@ -101,13 +101,13 @@ def test_offers_never_take_the_capacity_a_more_urgent_task_needs(one_slot_clinic
     normal = make_task(appointment_type, latest_date=date(2027, 1, 8))
     tuesday = oslo(2027, 1, 5, 8)
 
-    protected = services.booking_task_offers(normal, count=10)
+    protected = services.booking_task_offers(task=normal, count=10)
     assert tuesday not in [o.starts_at for o in protected.offers]
     with pytest.raises(SlotUnavailable):
-        services.booking_task_choose(normal, starts_at=tuesday, actor=patient_actor(normal))
+        services.booking_task_choose(task=normal, starts_at=tuesday, actor=patient_actor(normal))
 
-    services.booking_task_cancel(urgent)
-    free = services.booking_task_offers(normal, count=10)
+    services.booking_task_cancel(task=urgent)
+    free = services.booking_task_offers(task=normal, count=10)
     assert tuesday in [o.starts_at for o in free.offers]
 
 
@@ -118,7 +118,7 @@ def test_a_task_whose_window_has_passed_offers_nothing_and_says_why(exam_type):
         latest_date=date(2026, 12, 20),
         respond_by=date(2026, 12, 10),
     )
-    page = services.booking_task_offers(task)
+    page = services.booking_task_offers(task=task)
     assert page.offers == []
     assert page.reason == services.WINDOW_PASSED
 
@@ -128,10 +128,10 @@ def test_a_task_whose_window_has_passed_offers_nothing_and_says_why(exam_type):
 
 def test_choosing_an_offer_books_it_with_the_offered_resources(exam_type):
     task = make_task(exam_type)
-    offer = services.booking_task_offers(task).offers[0]
+    offer = services.booking_task_offers(task=task).offers[0]
 
     appointment = services.booking_task_choose(
-        task, starts_at=offer.starts_at, actor=patient_actor(task)
+        task=task, starts_at=offer.starts_at, actor=patient_actor(task)
     )
 
     task.refresh_from_db()
@@ -141,14 +141,16 @@ def test_choosing_an_offer_books_it_with_the_offered_resources(exam_type):
     event = AppointmentEvent.objects.get(appointment=appointment)
     assert (event.kind, event.cause) == (EventKind.CREATED, EventCause.PATIENT_CHANGE)
     with pytest.raises(TaskNotChoosable):
-        services.booking_task_choose(task, starts_at=offer.starts_at, actor=patient_actor(task))
+        services.booking_task_choose(
+            task=task, starts_at=offer.starts_at, actor=patient_actor(task)
+        )
 
 
 def test_choosing_outside_the_window_is_refused(exam_type):
     task = make_task(exam_type, latest_date=date(2027, 1, 8))
     with pytest.raises(OutsideTaskWindow):
         services.booking_task_choose(
-            task, starts_at=oslo(2027, 1, 12, 9), actor=patient_actor(task)
+            task=task, starts_at=oslo(2027, 1, 12, 9), actor=patient_actor(task)
         )
 
 
@@ -215,7 +217,7 @@ def test_batch_plan_meets_every_deadline_that_can_be_met(one_slot_clinic):
         latest_date=date(2027, 1, 8),
     )
 
-    proposal = services.propose_batch(one_slot_clinic[0].clinic, overdue_only=True)
+    proposal = services.propose_batch(clinic=one_slot_clinic[0].clinic, overdue_only=True)
 
     items = {i.booking_task_id: i for i in proposal.items.all()}
     assert all(i.starts_at is not None and i.deadline_met for i in items.values())
@@ -239,7 +241,7 @@ def test_batch_plan_explains_a_task_it_cannot_place(clinic, exam_type):
         respond_by=date(2026, 12, 10),
     )
 
-    proposal = services.propose_batch(clinic)
+    proposal = services.propose_batch(clinic=clinic)
 
     items = {i.booking_task_id: i for i in proposal.items.all()}
     assert items[placeable.pk].starts_at is not None
@@ -250,9 +252,9 @@ def test_batch_plan_explains_a_task_it_cannot_place(clinic, exam_type):
 
 def test_applying_a_batch_plan_books_every_placed_task(exam_type, clinic):
     tasks = [make_task(exam_type) for _ in range(3)]
-    proposal = services.propose_batch(clinic)
+    proposal = services.propose_batch(clinic=clinic)
 
-    services.apply_proposal(proposal, actor=SYSTEM)
+    services.apply_proposal(proposal=proposal, actor=SYSTEM)
 
     proposal.refresh_from_db()
     assert proposal.status == PlanStatus.APPLIED
@@ -264,21 +266,21 @@ def test_applying_a_batch_plan_books_every_placed_task(exam_type, clinic):
         event = task.appointment.events.get()
         assert event.cause == EventCause.CLINIC_BOOKING
     with pytest.raises(PlanNotProposed):
-        services.apply_proposal(proposal, actor=SYSTEM)
+        services.apply_proposal(proposal=proposal, actor=SYSTEM)
 
 
 def test_a_stale_batch_plan_changes_nothing(exam_type, clinic):
     first, second = make_task(exam_type), make_task(exam_type)
-    proposal = services.propose_batch(clinic)
+    proposal = services.propose_batch(clinic=clinic)
     taken = proposal.items.get(booking_task=second)
     assert taken.starts_at is not None
     # Meanwhile the patient of the first task books the second task's planned time.
-    services.booking_task_choose(first, starts_at=taken.starts_at, actor=patient_actor(first))
+    services.booking_task_choose(task=first, starts_at=taken.starts_at, actor=patient_actor(first))
     first.refresh_from_db()
     before = set(AppointmentEvent.objects.values_list("pk", flat=True))
 
     with pytest.raises(PlanOutOfDate):
-        services.apply_proposal(proposal, actor=SYSTEM)
+        services.apply_proposal(proposal=proposal, actor=SYSTEM)
 
     second.refresh_from_db()
     assert second.status == BookingTaskStatus.OPEN
@@ -289,7 +291,7 @@ def test_a_stale_batch_plan_changes_nothing(exam_type, clinic):
 
 def test_nothing_to_plan_is_said(clinic, exam_type):
     with pytest.raises(NothingToPlan):
-        services.propose_batch(clinic)
+        services.propose_batch(clinic=clinic)
 
 
 def test_a_requested_batch_waits_for_its_job_which_plans_only_the_asked_tasks_once(
@@ -297,19 +299,21 @@ def test_a_requested_batch_waits_for_its_job_which_plans_only_the_asked_tasks_on
 ):
     asked, other = make_task(exam_type), make_task(exam_type)
     with django_capture_on_commit_callbacks() as jobs:
-        proposal = services.request_batch(clinic, task_ids=[asked.pk])
+        proposal = background.request_batch(clinic=clinic, task_ids=[asked.pk])
     assert (proposal.status, proposal.items.count(), len(jobs)) == (PlanStatus.PLANNING, 0, 1)
     with pytest.raises(PlanNotReady):
-        services.apply_proposal(proposal, actor=SYSTEM)
+        services.apply_proposal(proposal=proposal, actor=SYSTEM)
 
-    made = services.make_requested_batch(proposal.pk)
+    made = services.make_requested_batch(proposal_id=proposal.pk)
 
     assert made is not None
     assert made.status == PlanStatus.PROPOSED
     assert made.planning_started_at is not None
     assert made.solver_status in ("optimal", "feasible")
     assert [i.booking_task_id for i in made.items.all()] == [asked.pk]
-    assert services.make_requested_batch(proposal.pk) is None  # a repeated job does nothing
+    assert (
+        services.make_requested_batch(proposal_id=proposal.pk) is None
+    )  # a repeated job does nothing
     assert made.items.count() == 1
     other.refresh_from_db()
     assert other.status == BookingTaskStatus.OPEN
@@ -320,16 +324,18 @@ def test_a_requested_batch_discarded_while_the_solver_runs_stays_discarded(
 ):
     make_task(exam_type)
     with django_capture_on_commit_callbacks():
-        proposal = services.request_batch(clinic)
+        proposal = background.request_batch(clinic=clinic)
     solve = solver.plan_batch
 
     def discarded_meanwhile(*args, **kwargs):
-        services.discard_proposal(proposal, user=None)  # say, the secretary gave up waiting
+        services.discard_proposal(
+            proposal=proposal, user=None
+        )  # say, the secretary gave up waiting
         return solve(*args, **kwargs)
 
     monkeypatch.setattr(solver, "plan_batch", discarded_meanwhile)
 
-    assert services.make_requested_batch(proposal.pk) is None
+    assert services.make_requested_batch(proposal_id=proposal.pk) is None
 
     proposal.refresh_from_db()
     assert proposal.status == PlanStatus.DISCARDED
@@ -341,16 +347,16 @@ def test_a_requested_batch_with_nothing_left_to_plan_fails_with_the_reason(
 ):
     task = make_task(exam_type)
     with django_capture_on_commit_callbacks():
-        proposal = services.request_batch(clinic)
-    services.booking_task_cancel(task)  # meanwhile, before the job runs
+        proposal = background.request_batch(clinic=clinic)
+    services.booking_task_cancel(task=task)  # meanwhile, before the job runs
 
-    failed = services.make_requested_batch(proposal.pk)
+    failed = services.make_requested_batch(proposal_id=proposal.pk)
 
     assert failed is not None
     assert failed.status == PlanStatus.FAILED
     assert failed.failure == "nothing_to_plan"
     with pytest.raises(PlanNotProposed):
-        services.apply_proposal(failed, actor=SYSTEM)
+        services.apply_proposal(proposal=failed, actor=SYSTEM)
 
 
 def test_a_requested_batch_that_crashes_is_marked_failed_and_logged(
@@ -358,14 +364,14 @@ def test_a_requested_batch_that_crashes_is_marked_failed_and_logged(
 ):
     make_task(exam_type)
     with django_capture_on_commit_callbacks():
-        proposal = services.request_batch(clinic)
+        proposal = background.request_batch(clinic=clinic)
 
     def broken(*args, **kwargs):
         raise RuntimeError("solver crashed")
 
     monkeypatch.setattr(solver, "plan_batch", broken)
     with caplog.at_level(logging.ERROR, logger="planning.services"):
-        failed = services.make_requested_batch(proposal.pk)
+        failed = services.make_requested_batch(proposal_id=proposal.pk)
 
     assert failed is not None
     assert "solver crashed" in caplog.text
@@ -376,7 +382,7 @@ def test_a_requested_batch_that_crashes_is_marked_failed_and_logged(
 
 def test_asking_for_a_batch_with_nothing_to_plan_is_refused_at_once(clinic, exam_type):
     with pytest.raises(NothingToPlan):
-        services.request_batch(clinic)
+        background.request_batch(clinic=clinic)
     assert not PlanProposal.objects.exists()
 
 
@@ -423,7 +429,7 @@ def sick_day(exam_type, doctor_a, doctor_b, exam_room, clinic):
 def test_replan_moves_only_the_hit_appointments_to_the_peer_on_the_same_day(sick_day, doctor_b):
     absence, nine, ten, eleven = sick_day
 
-    proposal = services.propose_replan(absence)
+    proposal = services.propose_replan(absence=absence)
 
     assert proposal.kind == PlanKind.REPLAN
     items = {i.appointment_id: i for i in proposal.items.all()}
@@ -437,9 +443,9 @@ def test_replan_moves_only_the_hit_appointments_to_the_peer_on_the_same_day(sick
 
 def test_applying_a_replan_records_clinic_replanning_and_offers_alternatives(sick_day, doctor_a):
     absence, nine, ten, eleven = sick_day
-    proposal = services.propose_replan(absence)
+    proposal = services.propose_replan(absence=absence)
 
-    services.apply_proposal(proposal, actor=SYSTEM)
+    services.apply_proposal(proposal=proposal, actor=SYSTEM)
 
     for appointment in (nine, ten):
         appointment.refresh_from_db()
@@ -454,13 +460,15 @@ def test_applying_a_replan_records_clinic_replanning_and_offers_alternatives(sic
 
 def test_a_moved_patient_may_accept_or_choose_another_time(sick_day):
     absence, nine, ten, _eleven = sick_day
-    services.apply_proposal(services.propose_replan(absence), actor=SYSTEM)
+    services.apply_proposal(proposal=services.propose_replan(absence=absence), actor=SYSTEM)
     accept = nine.booking_tasks.get(status=BookingTaskStatus.MOVED)
     change = ten.booking_tasks.get(status=BookingTaskStatus.MOVED)
 
-    services.booking_task_accept(accept)
-    offer = services.booking_task_offers(change).offers[0]
-    services.booking_task_choose(change, starts_at=offer.starts_at, actor=patient_actor(change))
+    services.booking_task_accept(task=accept)
+    offer = services.booking_task_offers(task=change).offers[0]
+    services.booking_task_choose(
+        task=change, starts_at=offer.starts_at, actor=patient_actor(change)
+    )
 
     accept.refresh_from_db()
     change.refresh_from_db()
@@ -472,12 +480,12 @@ def test_a_moved_patient_may_accept_or_choose_another_time(sick_day):
 
 def test_a_replan_made_stale_by_a_change_moves_nobody(sick_day):
     absence, nine, ten, _eleven = sick_day
-    proposal = services.propose_replan(absence)
+    proposal = services.propose_replan(absence=absence)
     appointment_reschedule(appointment=ten, starts_at=oslo(2027, 1, 8, 14), actor=SYSTEM)
     nine_before = allocations_of(nine)
 
     with pytest.raises(PlanOutOfDate):
-        services.apply_proposal(proposal, actor=SYSTEM)
+        services.apply_proposal(proposal=proposal, actor=SYSTEM)
 
     nine.refresh_from_db()
     assert allocations_of(nine) == nine_before
@@ -485,28 +493,47 @@ def test_a_replan_made_stale_by_a_change_moves_nobody(sick_day):
 
 
 def test_a_discarded_plan_cannot_be_applied(sick_day):
-    proposal = services.propose_replan(sick_day[0])
-    services.discard_proposal(proposal, user=None)
+    proposal = services.propose_replan(absence=sick_day[0])
+    services.discard_proposal(proposal=proposal, user=None)
     with pytest.raises(PlanNotProposed):
-        services.apply_proposal(proposal, actor=SYSTEM)
+        services.apply_proposal(proposal=proposal, actor=SYSTEM)
 
 
 def test_a_new_absence_prepares_a_replan_in_the_background(
     django_capture_on_commit_callbacks, exam_type, doctor_a, exam_room
 ):
     nine = book_on(exam_type, [doctor_a, exam_room], 9)
-    with django_capture_on_commit_callbacks(execute=True):
-        absence = Absence.objects.create(
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        absence = background.absence_register(
             resource=doctor_a,
             starts_at=oslo(2027, 1, 6, 8),
             ends_at=oslo(2027, 1, 6, 12),
             reason="sick",
         )
+        assert not PlanItem.objects.exists()  # the job waits for the commit
+    assert len(queued) == 1
     item = PlanItem.objects.get(proposal__absence=absence)
     assert item.appointment == nine
     # Running the job again does not make a second proposal.
     propose_replan_for_absence.delay(absence.pk).get()
     assert PlanItem.objects.filter(proposal__absence=absence).count() == 1
+
+
+def test_an_absence_changed_to_hit_an_appointment_prepares_its_replan(
+    django_capture_on_commit_callbacks, exam_type, doctor_a, exam_room
+):
+    eleven = book_on(exam_type, [doctor_a, exam_room], 11)
+    with django_capture_on_commit_callbacks(execute=True):
+        absence = background.absence_register(
+            resource=doctor_a,
+            starts_at=oslo(2027, 1, 6, 8),
+            ends_at=oslo(2027, 1, 6, 10),
+            reason="sick",
+        )
+    assert not PlanItem.objects.exists()  # it hits nothing yet
+    with django_capture_on_commit_callbacks(execute=True):
+        background.absence_change(absence=absence, ends_at=oslo(2027, 1, 6, 12))
+    assert PlanItem.objects.get(proposal__absence=absence).appointment == eleven
 
 
 def test_an_absence_that_hits_nothing_gives_no_plan(doctor_a):
@@ -518,7 +545,7 @@ def test_an_absence_that_hits_nothing_gives_no_plan(doctor_a):
     )
     assert propose_replan_for_absence.delay(absence.pk).get() is None
     with pytest.raises(NothingToPlan):
-        services.propose_replan(absence)
+        services.propose_replan(absence=absence)
 
 
 def test_beat_schedules_only_registered_jobs():

@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from access.roles import StaffRole
 from booking.errors import BookingError
 from booking.models import (
     Absence,
@@ -35,7 +36,6 @@ from booking.models import (
     ResourceKind,
     ResourceRequirement,
     StaffMembership,
-    StaffRole,
     WorkingHours,
 )
 from booking.selectors import available_starts

@@ -6,7 +6,6 @@ selectors' (planning.selectors, booking.selectors); the views check input, call 
 and answer.
 """
 
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -135,7 +134,7 @@ class StaffReferralListView(APIView):
             user=request.user,
             national_id=data.pop("national_id"),
             clinic_id=clinic.pk,
-            purpose=_("register a referral"),
+            purpose="register a referral",
         )
         referral = services.referral_register(patient=patient, clinic=clinic, **data)
         return Response(ReferralSerializer(referral).data, status=status.HTTP_201_CREATED)

@@ -1,13 +1,18 @@
 """The access log: one row per staff read of a patient's data, and the rows that were in the
 patients app before the log moved to this one."""
 
+from datetime import datetime
+
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from access.errors import NotFound
 from audit.models import PatientAccessLog
+from audit.selectors import access_log_for
 from audit.services import record_staff_read
 from tests import factories
+from tests.conftest import OSLO
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +55,22 @@ def test_the_log_moves_from_the_patients_app_with_its_rows():
         patient.pk,
         "attendance list",
     )
+
+
+def test_a_patient_sees_their_own_log_and_a_proxy_holder_the_subjects_until_it_ends(clock):
+    staff_user = factories.UserFactory.create()
+    proxy = factories.ProxyFactory.create()
+    holder, child = proxy.holder, proxy.subject
+    record_staff_read(staff_user=staff_user, patients=[holder], action="attendance list")
+    record_staff_read(staff_user=staff_user, patients=[child], action="booking task")
+    record_staff_read(staff_user=staff_user, patients=[child], action="plan")
+
+    assert [r.action for r in access_log_for(user=holder.user)] == ["attendance list"]
+    assert [r.action for r in access_log_for(user=holder.user, patient_id=child.pk)] == [
+        "plan",
+        "booking task",
+    ]
+    proxy.revoked_at = datetime(2027, 1, 4, 6, tzinfo=OSLO)
+    proxy.save()
+    with pytest.raises(NotFound):
+        access_log_for(user=holder.user, patient_id=child.pk)

@@ -61,16 +61,18 @@ def test_a_patient_sees_their_own_log_and_a_proxy_holder_the_subjects_until_it_e
     staff_user = factories.UserFactory.create()
     proxy = factories.ProxyFactory.create()
     holder, child = proxy.holder, proxy.subject
+    user = holder.user
+    assert user is not None
     record_staff_read(staff_user=staff_user, patients=[holder], action="attendance list")
     record_staff_read(staff_user=staff_user, patients=[child], action="booking task")
     record_staff_read(staff_user=staff_user, patients=[child], action="plan")
 
-    assert [r.action for r in access_log_for(user=holder.user)] == ["attendance list"]
-    assert [r.action for r in access_log_for(user=holder.user, patient_id=child.pk)] == [
+    assert [r.action for r in access_log_for(user=user)] == ["attendance list"]
+    assert [r.action for r in access_log_for(user=user, patient_id=child.pk)] == [
         "plan",
         "booking task",
     ]
     proxy.revoked_at = datetime(2027, 1, 4, 6, tzinfo=OSLO)
     proxy.save()
     with pytest.raises(NotFound):
-        access_log_for(user=holder.user, patient_id=child.pk)
+        access_log_for(user=user, patient_id=child.pk)

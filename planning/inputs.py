@@ -1,14 +1,17 @@
 """Build the pure solver's input from the database, and turn its minutes back into datetimes.
 
-The solver counts whole minutes of local wall-clock time from local midnight of day 0 (see
-`Clock`): 09:00 is minute 540 of every day on both sides of a daylight-saving change, so
-"morning", weekdays and grids mean what the clinic means by them.
+The solver counts elapsed minutes from local midnight of day 0 (see `Clock`), so every real
+instant has exactly one place on its axis, on the nights the clocks change too: the two
+02:30s of the autumn night are an hour apart. The solver's TimeModel is told when the clock
+jumps, and reads days, weekdays, morning and afternoon and the grid from the wall clock. That
+09:00 stays 09:00 on both sides of a change comes from the working hours, which are expanded
+in the clinic's time zone before they become minutes.
 """
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from math import lcm
 from zoneinfo import ZoneInfo
 
@@ -29,7 +32,7 @@ from cores.intervals import Interval, subtract
 from patients.models import AvailabilityWindow, UnavailablePeriod
 from planning.models import BookingTask
 
-MINUTES_PER_DAY = 1440
+ONE_MINUTE = timedelta(minutes=1)
 OPTIMISATION_GRID = 15
 
 Span = tuple[int, int]
@@ -37,41 +40,86 @@ Span = tuple[int, int]
 
 @dataclass(frozen=True)
 class Clock:
-    """Maps aware datetimes to the solver's minutes and back, in the clinic's time zone."""
+    """Maps aware datetimes to the solver's elapsed minutes and back, for a span of time in
+    the clinic's time zone (`until`: how far ahead the clock changes are told to the solver)."""
 
     tz: ZoneInfo
     epoch: date
+    until: datetime
 
     @classmethod
-    def from_moment(cls, moment: datetime, tz: ZoneInfo) -> "Clock":
-        return cls(tz=tz, epoch=moment.astimezone(tz).date())
+    def for_span(cls, span: Interval, tz: ZoneInfo) -> "Clock":
+        return cls(tz=tz, epoch=span.start.astimezone(tz).date(), until=span.end)
+
+    @property
+    def _origin(self) -> datetime:
+        return datetime.combine(self.epoch, time.min, tzinfo=self.tz).astimezone(UTC)
 
     def minute(self, moment: datetime) -> int:
-        local = moment.astimezone(self.tz)
-        return self.day_start(local.date()) + local.hour * 60 + local.minute
+        return (moment.astimezone(UTC) - self._origin) // ONE_MINUTE
 
     def day_start(self, day: date) -> int:
-        return (day - self.epoch).days * MINUTES_PER_DAY
+        return self.minute(datetime.combine(day, time.min, tzinfo=self.tz))
 
     def day_end(self, day: date) -> int:
         """The last minute of the day: a start at or before it is on that day or earlier."""
         return self.day_start(day + timedelta(days=1)) - 1
 
+    def at(self, day: date, wall: time) -> int:
+        """The minute of a local time of day (a time the clocks skip counts as the moment
+        they jump past it; a repeated one as its first occurrence)."""
+        return self.minute(datetime.combine(day, wall, tzinfo=self.tz))
+
     def moment(self, minute: int) -> datetime:
-        days, minute_of_day = divmod(minute, MINUTES_PER_DAY)
-        wall = time(minute_of_day // 60, minute_of_day % 60)
-        return datetime.combine(self.epoch + timedelta(days=days), wall, tzinfo=self.tz)
+        """The instant, written with the UTC offset in force then."""
+        return (self._origin + minute * ONE_MINUTE).astimezone(self.tz)
 
     def span(self, interval: Interval) -> Span | None:
-        """The interval in minutes, or None when it is empty on the wall clock (a DST hour)."""
+        """The interval in minutes, or None when it is shorter than a minute."""
         start, end = self.minute(interval.start), self.minute(interval.end)
         return (start, end) if end > start else None
 
     def spans(self, intervals: Iterable[Interval]) -> tuple[Span, ...]:
         return tuple(s for s in map(self.span, intervals) if s is not None)
 
+    def shifts(self) -> tuple[tuple[int, int], ...]:
+        """When the wall clock jumps between the epoch and `until`, and by how much (minutes)."""
+        found = []
+        day = self.epoch
+        last_day = self.until.astimezone(self.tz).date() + timedelta(days=1)
+        while day <= last_day:
+            start, end = (
+                datetime.combine(d, time.min, tzinfo=self.tz).astimezone(UTC)
+                for d in (day, day + timedelta(days=1))
+            )
+            before, after = self._offset(start), self._offset(end)
+            if before != after:
+                found.append((self.minute(self._first_with(after, start, end)), after - before))
+            day += timedelta(days=1)
+        return tuple(found)
+
+    def _offset(self, instant: datetime) -> int:
+        offset = instant.astimezone(self.tz).utcoffset()
+        assert offset is not None
+        return offset // ONE_MINUTE
+
+    def _first_with(self, offset: int, low: datetime, high: datetime) -> datetime:
+        """The first whole minute in (low, high] whose UTC offset is `offset` (one change
+        between them)."""
+        while high - low > ONE_MINUTE:
+            middle = low + ((high - low) // ONE_MINUTE // 2) * ONE_MINUTE
+            if self._offset(middle) == offset:
+                high = middle
+            else:
+                low = middle
+        return high
+
     def time_model(self) -> solver.TimeModel:
-        return solver.TimeModel(grid_minutes=OPTIMISATION_GRID, epoch_weekday=self.epoch.weekday())
+        return solver.TimeModel(
+            grid_minutes=OPTIMISATION_GRID,
+            epoch_weekday=self.epoch.weekday(),
+            shifts=self.shifts(),
+        )
 
 
 def solver_priority(priority: int) -> int:
@@ -122,7 +170,7 @@ class InstanceBuilder:
     clock: Clock = field(init=False)
 
     def __post_init__(self) -> None:
-        self.clock = Clock.from_moment(self.span.start, self.clinic.tz)
+        self.clock = Clock.for_span(self.span, self.clinic.tz)
         self._movable_ids = {a.pk for a in self.movable}
         self._resources = candidate_resources(
             self.clinic.pk, [r for t in self.types for r in requirements_of(t)]
@@ -161,9 +209,10 @@ class InstanceBuilder:
             )
         windows: dict[int, list[Span]] = defaultdict(list)
         for day in self._days():
-            base = self.clock.day_start(day)
             for patient_id, start, end in by_weekday.get(day.weekday(), []):
-                windows[patient_id].append((base + _minutes(start), base + _minutes(end)))
+                span = (self.clock.at(day, start), self.clock.at(day, end))
+                if span[1] > span[0]:
+                    windows[patient_id].append(span)
         return windows
 
     def _unavailable(self, ids: set[int]) -> dict[int, list[Span]]:
@@ -247,7 +296,3 @@ class InstanceBuilder:
             available=times.available,
             unavailable=times.unavailable,
         )
-
-
-def _minutes(moment: time) -> int:
-    return moment.hour * 60 + moment.minute

@@ -17,7 +17,7 @@ from itertools import islice
 
 from cores.solver.allocation import Allocation, iter_allocations
 from cores.solver.context import PlanningContext, StartTable
-from cores.solver.domain import ObjectiveWeights, SolveParams
+from cores.solver.domain import ObjectiveWeights, SolveParams, TimeModel
 from cores.solver.items import ItemSpec
 from cores.solver.scoring import StartScorer, resource_score
 
@@ -31,13 +31,13 @@ class Candidate:
     score: int
 
 
-def group_by_day(starts: Sequence[int], minutes_per_day: int) -> Iterator[Sequence[int]]:
-    """Consecutive runs of sorted ``starts`` that fall on the same day."""
+def group_by_day(starts: Sequence[int], time: TimeModel) -> Iterator[Sequence[int]]:
+    """Consecutive runs of sorted ``starts`` that fall on the same (local) day."""
     if not starts:
         return
     begin = 0
-    for day in range(starts[0] // minutes_per_day, starts[-1] // minutes_per_day + 1):
-        end = bisect_left(starts, (day + 1) * minutes_per_day, lo=begin)
+    for day in range(time.day_of(starts[0]), time.day_of(starts[-1]) + 1):
+        end = bisect_left(starts, time.day_start(day + 1), lo=begin)
         if end > begin:
             yield starts[begin:end]
         begin = end
@@ -75,9 +75,9 @@ class CandidateCache:
         key = (table.type.id, table.grid)
         sizes = self._day_sizes.get(key)
         if sizes is None:
-            per_day = self.context.time.minutes_per_day
+            time = self.context.time
             sizes = self._day_sizes[key] = {
-                group[0] // per_day: len(group) for group in group_by_day(table.starts, per_day)
+                time.day_of(group[0]): len(group) for group in group_by_day(table.starts, time)
             }
         return sizes.get(day, 0)
 
@@ -85,7 +85,7 @@ class CandidateCache:
         self, item: ItemSpec, table: StartTable, day_starts: Sequence[int], rotation: int
     ) -> list[_Pick]:
         bucket = rotation % self.rotation_buckets
-        day = day_starts[0] // self.context.time.minutes_per_day
+        day = self.context.time.day_of(day_starts[0])
         key = (table.type.id, table.grid, day, bucket)
         picks = self._day_picks.get(key)
         if picks is None:
@@ -177,9 +177,9 @@ def batch_candidates(
     per_day: list[list[Candidate]] = []
     starts = item.allowed_starts(table.starts)
     scorer = StartScorer(item, context.time, cache.weights)
-    for day_starts in group_by_day(starts, context.time.minutes_per_day):
+    for day_starts in group_by_day(starts, context.time):
         segments = _constant_score_segments(context, item, day_starts)
-        day = day_starts[0] // context.time.minutes_per_day
+        day = context.time.day_of(day_starts[0])
         if (
             len(segments) == 1
             and not item.preferences.resource_ids
@@ -253,7 +253,7 @@ def _constant_score_segments(
     first, last = day_starts[0], day_starts[-1]
     cuts: set[int] = set()
     if item.preferences.part_of_day is not None:
-        cuts.add(context.time.day_start(context.time.day_of(first)) + context.time.midday_minute)
+        cuts.add(context.time.midday_of(context.time.day_of(first)))
     if item.deadline is not None:
         cuts.add(item.deadline + 1)
     for low, high in item.fit_starts or ():

@@ -47,10 +47,6 @@ class StartTable:
     pools_at: dict[int, tuple[tuple[int, ...], ...]]
 
 
-def ceil_to_grid(minute: int, grid: int) -> int:
-    return -(-minute // grid) * grid
-
-
 class PlanningContext:
     """Pools, eligibility and start tables for one solve.
 
@@ -199,9 +195,7 @@ class PlanningContext:
         after = appointment_type.duration + appointment_type.buffer_after
         starts: list[int] = []
         for block_start, block_end in self.pools[pool].free:
-            starts.extend(
-                range(ceil_to_grid(block_start + before, grid), block_end - after + 1, grid)
-            )
+            starts.extend(self.time.grid_starts(block_start + before, block_end - after, grid))
         return starts
 
     def compact_edges(self, type_id: str, pool: int, start: int) -> int:

@@ -6,7 +6,8 @@ Intervals are half-open ``(start, end)`` minute pairs. The solver never sees dat
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -66,12 +67,23 @@ def _check_weekdays(weekdays: frozenset[int], owner: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class TimeModel:
-    """How minutes map to days. Day ``d`` covers ``[d * minutes_per_day, (d + 1) * ...)``."""
+    """How the solver's minutes map to the clinic's days and clock.
+
+    A minute is elapsed time since the epoch (local midnight of day 0), so that every real
+    instant has exactly one place on the axis, also on the nights the clocks change. ``shifts``
+    says when the wall clock jumps: ``(minute, +60)`` where it springs forward an hour,
+    ``(minute, -60)`` where it falls back. The wall-clock minute of ``m`` is ``m`` plus the
+    jumps at or before it; days, weekdays, parts of the day and the grid are read from it.
+    Without shifts the two are the same: day ``d`` is ``[d * minutes_per_day, ...)``.
+    """
 
     minutes_per_day: int = 1440
     grid_minutes: int = 15
     epoch_weekday: int = 0
     midday_minute: int = 720
+    shifts: tuple[tuple[int, int], ...] = ()
+    _ats: tuple[int, ...] = field(default=(), init=False, repr=False, compare=False)
+    _totals: tuple[int, ...] = field(default=(0,), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _require(self.minutes_per_day > 0, "TimeModel.minutes_per_day must be positive")
@@ -81,15 +93,45 @@ class TimeModel:
             0 <= self.midday_minute < self.minutes_per_day,
             "TimeModel.midday_minute must lie within a day",
         )
+        ats = tuple(at for at, _ in self.shifts)
+        _require(list(ats) == sorted(set(ats)), "TimeModel.shifts must be in order of time")
+        totals = [0]
+        for _, jump in self.shifts:
+            totals.append(totals[-1] + jump)
+        object.__setattr__(self, "_ats", ats)
+        object.__setattr__(self, "_totals", tuple(totals))
+
+    def wall(self, minute: int) -> int:
+        """The wall-clock minute (counted from the epoch's midnight) at this elapsed minute."""
+        if not self._ats:
+            return minute
+        return minute + self._totals[bisect_right(self._ats, minute)]
+
+    def elapsed(self, wall_minute: int) -> int:
+        """The first elapsed minute whose wall clock reads ``wall_minute``; for a time the
+        clocks skip, the moment they jump past it."""
+        segment_starts = (None, *self._ats)
+        for k, total in enumerate(self._totals):
+            minute = wall_minute - total
+            begins = segment_starts[k]
+            ends = self._ats[k] if k < len(self._ats) else None
+            if (begins is None or minute >= begins) and (ends is None or minute < ends):
+                return minute
+            if begins is not None and minute < begins:
+                return begins  # a time skipped when the clock sprang forward
+        raise AssertionError("unreachable: the last segment is unbounded")
 
     def day_of(self, minute: int) -> int:
-        return minute // self.minutes_per_day
+        return self.wall(minute) // self.minutes_per_day
 
     def day_start(self, day: int) -> int:
-        return day * self.minutes_per_day
+        return self.elapsed(day * self.minutes_per_day)
+
+    def midday_of(self, day: int) -> int:
+        return self.elapsed(day * self.minutes_per_day + self.midday_minute)
 
     def minute_of_day(self, minute: int) -> int:
-        return minute % self.minutes_per_day
+        return self.wall(minute) % self.minutes_per_day
 
     def weekday_of(self, minute: int) -> int:
         return (self.epoch_weekday + self.day_of(minute)) % 7
@@ -98,6 +140,41 @@ class TimeModel:
         if self.minute_of_day(minute) < self.midday_minute:
             return PartOfDay.MORNING
         return PartOfDay.AFTERNOON
+
+    def grid_starts(self, first: int, last: int, grid: int) -> Iterator[int]:
+        """The minutes from ``first`` to ``last`` (both included) whose time of day is on the
+        grid (a multiple of ``grid`` minutes after local midnight), in order. On the night the
+        clocks go back, the repeated hour's grid times come twice, as they happen."""
+        if first > last:
+            return iter(())
+        if not self._ats and self.minutes_per_day % grid == 0:
+            return iter(range(-(-first // grid) * grid, last + 1, grid))
+        return (
+            start
+            for low, high, total in self._pieces(first, last)
+            for start in self._grid_starts_in(low, high, total, grid)
+        )
+
+    def _pieces(self, first: int, last: int) -> Iterator[tuple[int, int, int]]:
+        """``[first, last]`` cut where the clock jumps: (low, high, jumps so far) each."""
+        low = first
+        index = bisect_right(self._ats, first)
+        while index < len(self._ats) and self._ats[index] <= last:
+            yield low, self._ats[index] - 1, self._totals[index]
+            low = self._ats[index]
+            index += 1
+        yield low, last, self._totals[index]
+
+    def _grid_starts_in(self, low: int, high: int, total: int, grid: int) -> Iterator[int]:
+        """Grid starts between two jumps: wall = minute + total, day by day."""
+        per_day = self.minutes_per_day
+        wall, wall_high = low + total, high + total
+        while wall <= wall_high:
+            day_base = (wall // per_day) * per_day
+            step_from = day_base + -(-(wall - day_base) // grid) * grid
+            day_end = min(wall_high, day_base + per_day - 1)
+            yield from (w - total for w in range(step_from, day_end + 1, grid))
+            wall = day_base + per_day
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cores.solver.context import PlanningContext, StartTable, ceil_to_grid
+from cores.solver.context import PlanningContext, StartTable
 from cores.solver.domain import TimeModel
 from cores.solver.items import ItemSpec
 from cores.solver.results import Reason, Unplaced
@@ -48,7 +48,7 @@ def _matching_resources(
 
 def _window(context: PlanningContext, item: ItemSpec, table: StartTable) -> Unplaced | None:
     first, last = item.window
-    if last < first or ceil_to_grid(first, table.grid) > last:
+    if next(context.time.grid_starts(first, last, table.grid), None) is None:
         window = format_window(context.time, (first, last))
         return Unplaced(
             item.id, Reason.EMPTY_WINDOW, f"no {table.grid}-minute grid start in window {window}"

@@ -4,8 +4,10 @@ Ranking: meeting the deadline first, then fit to the patient's stated availabili
 within the window, compactness of the clinicians' days, continuity and balance between
 clinicians. Selection spreads the offers: first at most one per day, then up to
 ``max_per_day`` per day (at least ``min_gap_minutes`` apart), alternating morning and
-afternoon when that costs at most one availability-fit point. A time is only offered if the
-more urgent pending tasks can still meet their deadlines without it (``protection``).
+afternoon when that costs at most one availability-fit point; after those, every other
+acceptable time in rank order, so that paging on (or a window of one day) reaches them all. A
+time is only offered if the more urgent pending tasks can still meet their deadlines without it
+(``protection``).
 """
 
 from __future__ import annotations
@@ -226,15 +228,17 @@ def _select(
     rules: _Rules,
     safe: Callable[[_Option], Allocation | None],
 ) -> tuple[list[tuple[_Option, Allocation]], int]:
-    """Times meeting the deadline first: one per day, then up to ``max_per_day``; only then
-    times after the deadline in the same way.
+    """Times meeting the deadline first: one per day, then up to ``max_per_day`` (spread),
+    then the rest; only then times after the deadline in the same way.
     """
     chosen: list[tuple[_Option, Allocation]] = []
     rejected: set[int] = set()
+    everything = _Rules(max_per_day=len(options) or 1, min_gap_minutes=0, mix_tolerance=0)
+    passes = [(1, rules), (rules.max_per_day, rules), (everything.max_per_day, everything)]
     for on_time in (True, False):
-        for per_day_cap in sorted({1, rules.max_per_day}):
+        for per_day_cap, pass_rules in passes:
             while len(chosen) < wanted:
-                option = _next_option(options, chosen, rejected, on_time, per_day_cap, rules)
+                option = _next_option(options, chosen, rejected, on_time, per_day_cap, pass_rules)
                 if option is None:
                     break
                 allocation = safe(option)
@@ -265,7 +269,7 @@ def _next_option(
             continue
         if option.start in taken or option.start in rejected or per_day[option.day] >= per_day_cap:
             continue
-        if any(
+        if rules.min_gap_minutes and any(
             other.day == option.day and abs(other.start - option.start) < rules.min_gap_minutes
             for other, _ in chosen
         ):

@@ -11,6 +11,7 @@ in the clinic's time zone before they become minutes.
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import UTC, date, datetime, time, timedelta
 from math import lcm
 from zoneinfo import ZoneInfo
@@ -51,7 +52,7 @@ class Clock:
     def for_span(cls, span: Interval, tz: ZoneInfo) -> "Clock":
         return cls(tz=tz, epoch=span.start.astimezone(tz).date(), until=span.end)
 
-    @property
+    @cached_property
     def _origin(self) -> datetime:
         return datetime.combine(self.epoch, time.min, tzinfo=self.tz).astimezone(UTC)
 

@@ -471,8 +471,10 @@ DATETIMES = [
     Bad("10,000 chars", LONG),
     Bad("1970", "1970-01-01T00:00:00Z", REFUSED),
     Bad("off the grid", "2027-01-06T10:07:00+01:00", REFUSED),
-    Bad("naive", "2027-01-06T10:00:00", ANY_BELOW_500),
-    Bad("date only", "2027-01-06", ANY_BELOW_500),
+    Bad("naive", "2027-01-06T10:00:00"),
+    Bad("date only", "2027-01-06"),
+    Bad("naive, a time spring skips", "2027-03-28T02:30:00"),
+    Bad("naive, a time autumn repeats", "2027-10-31T02:30:00"),
     Bad("with nanoseconds", "2027-01-06T10:00:00.123456789+01:00", ANY_BELOW_500),
 ]
 DATES = [
@@ -1319,7 +1321,8 @@ STAFF_CASES: list[Case] = [
                 Bad("before the start", "2027-03-01T07:00:00+01:00"),
                 Bad("equal to the start", "2027-03-01T08:00:00+01:00"),
                 Bad("year 0001 naive", "0001-01-01T00:00:00"),
-                Bad("year 9999 naive", "9999-12-31T23:30:00", ANY_BELOW_500),
+                Bad("year 9999 naive", "9999-12-31T23:30:00"),
+                Bad("naive", "2027-03-01T16:00:00"),
             ],
             "reason": CHOICES,
             "note": TEXTS,

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from django.db import models
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -35,7 +36,13 @@ class DateField(serializers.DateField):
 
 
 class DateTimeField(serializers.DateTimeField):
-    default_error_messages = {"out_of_range": _OUT_OF_RANGE}
+    """An instant: date, time and UTC offset. A time without an offset is refused rather than
+    read as Oslo time: on the nights the clocks change it may not exist, or exist twice."""
+
+    default_error_messages = {
+        "out_of_range": _OUT_OF_RANGE,
+        "naive": _("Give the time with its UTC offset, e.g. 2027-03-28T10:30:00+02:00."),
+    }
 
     def enforce_timezone(self, value: datetime) -> datetime:
         try:
@@ -44,9 +51,20 @@ class DateTimeField(serializers.DateTimeField):
             self.fail("overflow")
 
     def to_internal_value(self, value: Any) -> datetime:
+        if isinstance(value, str) and _without_offset(value):
+            self.fail("naive")
         moment = super().to_internal_value(value)
         _check_day(self, moment.date())
         return moment
+
+
+def _without_offset(text: str) -> bool:
+    """Whether the text reads as a date and time with no UTC offset (or as a bare date)."""
+    try:
+        parsed = parse_datetime(text.strip())
+    except ValueError:
+        return False  # out of range: DRF's own message says so
+    return parsed is not None and parsed.tzinfo is None
 
 
 class IdField(serializers.IntegerField):

@@ -194,6 +194,30 @@ class TestBooking:
         assert response.status_code == 400
         assert not Appointment.objects.exists()
 
+    @pytest.mark.parametrize(
+        "starts_at",
+        ["2027-03-28T02:30:00", "2027-10-31T02:30:00", "2027-02-15", "2027-01-06T10:00:00"],
+        ids=["a time spring skips", "a time autumn repeats", "a bare date", "no offset"],
+    )
+    def test_a_time_without_its_offset_is_refused_in_the_users_words(
+        self, client, control_type, starts_at
+    ):
+        answers = {
+            language: client.post(
+                "/api/v1/appointments/",
+                book_body(control_type, starts_at),
+                format="json",
+                headers={"Accept-Language": language},
+            )
+            for language in ("en", "nb")
+        }
+        assert {r.status_code for r in answers.values()} == {400}
+        assert answers["en"].json()["starts_at"] == [
+            "Give the time with its UTC offset, e.g. 2027-03-28T10:30:00+02:00."
+        ]
+        assert answers["nb"].json()["starts_at"] != answers["en"].json()["starts_at"]
+        assert not Appointment.objects.exists()
+
     def test_unknown_type_is_404(self, client, control_type):
         response = client.post(
             "/api/v1/appointments/",

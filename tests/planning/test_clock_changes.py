@@ -141,3 +141,22 @@ def test_the_spring_night_offers_every_time_the_slot_search_lists_and_no_other(n
     assert sorted(o.starts_at.isoformat() for o in page.offers) == sorted(listed)
     half_past_one = next(o for o in page.offers if o.starts_at.hour == 1 and o.starts_at.minute)
     assert half_past_one.ends_at.isoformat() == "2027-03-28T03:00:00+02:00"
+
+
+def test_offers_are_written_with_the_offset_in_force_for_patients_and_staff(
+    night_type, patient
+):
+    task = task_on(night_type, SPRING, patient)
+    secretary = factories.StaffFactory.create(clinic=night_type.clinic).user
+    answers = []
+    for user, path in (
+        (patient.user, f"/api/v1/booking-tasks/{task.pk}/offers/"),
+        (secretary, f"/api/v1/staff/booking-tasks/{task.pk}/offers/"),
+    ):
+        api = APIClient()
+        api.force_login(user)
+        answers.append(api.get(path, {"count": 50}).json()["offers"])
+    for offers in answers:
+        ends = {o["starts_at"]: o["ends_at"] for o in offers}
+        assert ends["2027-03-28T01:30:00+01:00"] == "2027-03-28T03:00:00+02:00"
+        assert not any("T02:" in o["starts_at"] or "T02:" in o["ends_at"] for o in offers)

@@ -56,10 +56,20 @@ def birth_date(number: str) -> date:
         raise InvalidNationalId("The number does not start with a valid date of birth.") from exc
 
 
-def validate_national_id(number: str) -> date:
-    """Check format, date and both check digits; return the date of birth."""
-    if len(number) != 11 or not number.isdigit():
+def is_eleven_digits(number: str) -> bool:
+    """Exactly eleven ASCII digits: str.isdigit alone also takes ² and ٣, which int() refuses
+    or reads as other digits."""
+    return len(number) == 11 and number.isascii() and number.isdigit()
+
+
+def validate_national_id(number: str, *, today: date | None = None) -> date:
+    """Check format, date and both check digits; return the date of birth. With `today`, a
+    date of birth after it is refused too."""
+    if not is_eleven_digits(number):
         raise InvalidNationalId("A national identity number has exactly 11 digits.")
     if with_check_digits(number[:9]) != number:
         raise InvalidNationalId("The check digits do not match.")
-    return birth_date(number)
+    born = birth_date(number)
+    if today is not None and born > today:
+        raise InvalidNationalId("The date of birth is in the future.")
+    return born

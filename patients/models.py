@@ -45,6 +45,14 @@ class Patient(models.Model):
 
     class Meta:
         ordering = ["family_name", "given_name"]
+        constraints = [
+            # The check digits are the service's to check (patients.services.patient_register);
+            # the database holds every row to the shape.
+            models.CheckConstraint(
+                condition=Q(national_id__regex=r"^[0-9]{11}$"),
+                name="patient_national_id_is_eleven_digits",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.full_name

@@ -1,5 +1,6 @@
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from patients.identity import InvalidNationalId, validate_national_id
@@ -7,7 +8,7 @@ from patients.identity import InvalidNationalId, validate_national_id
 
 def validate_national_id_field(value: str) -> None:
     try:
-        validate_national_id(value)
+        validate_national_id(value, today=timezone.localdate())
     except InvalidNationalId as exc:
         raise ValidationError(
             _("Enter a valid Norwegian national identity number or D-number (11 digits)."),

@@ -11,8 +11,8 @@ in the clinic's time zone before they become minutes.
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from math import lcm
 from zoneinfo import ZoneInfo
 

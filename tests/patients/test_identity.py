@@ -52,3 +52,24 @@ def test_field_validators_speak_to_people():
     validate_e164_phone("+4791234567")
     assert bad_id.value.code == "invalid_national_id"
     assert bad_phone.value.code == "invalid_phone"
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["²⁸⁰³⁵⁴⁰⁰¹⁰⁰", "١٥٠٧٦٥٠٠٥٦٥", "１５０７６５００５６５"],
+    ids=["superscript", "Arabic-Indic", "full-width"],
+)
+def test_digits_that_are_not_ascii_are_refused_not_crashed_on(number):
+    with pytest.raises(InvalidNationalId):
+        validate_national_id(number)
+    with pytest.raises(ValidationError):
+        validate_national_id_field(number)
+
+
+def test_a_date_of_birth_in_the_future_is_refused():
+    number = "01013550022"  # 1 January 2035: individual number 500 with year 35
+    assert validate_national_id(number) == date(2035, 1, 1)  # a real date, but not yet
+    with pytest.raises(InvalidNationalId, match="future"):
+        validate_national_id(number, today=date(2027, 1, 4))
+    with pytest.raises(ValidationError):
+        validate_national_id_field(number)

@@ -143,9 +143,7 @@ def test_the_spring_night_offers_every_time_the_slot_search_lists_and_no_other(n
     assert half_past_one.ends_at.isoformat() == "2027-03-28T03:00:00+02:00"
 
 
-def test_offers_are_written_with_the_offset_in_force_for_patients_and_staff(
-    night_type, patient
-):
+def test_offers_are_written_with_the_offset_in_force_for_patients_and_staff(night_type, patient):
     task = task_on(night_type, SPRING, patient)
     secretary = factories.StaffFactory.create(clinic=night_type.clinic).user
     answers = []

@@ -78,7 +78,7 @@ def test_a_working_day_across_a_change_keeps_its_hours_on_the_clock():
     day = Interval(oslo(2027, 3, 28, 0, 0), oslo(2027, 3, 28, 6, 0))
     span = clock.span(day)
     assert span is not None
-    assert span[1] - span[0] == 5 * 60  # midnight to six is five hours on the night of spring forward
+    assert span[1] - span[0] == 5 * 60  # midnight to six: five hours on the spring night
 
 
 @pytest.mark.parametrize(

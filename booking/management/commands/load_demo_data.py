@@ -52,6 +52,7 @@ from patients.models import (
     ReferralStatus,
     UnavailablePeriod,
 )
+from patients.services import patient_register
 from planning.models import BookingTask
 from planning.services import booking_task_create
 
@@ -544,7 +545,7 @@ class Command(BaseCommand):
             if spec.has_login
             else None
         )
-        patient = Patient(
+        return patient_register(
             user=user,
             national_id=national_id(born, female=spec.female),
             given_name=spec.given_name,
@@ -554,9 +555,6 @@ class Command(BaseCommand):
             preferred_language=spec.language,
             uses_digital_services=spec.uses_digital_services,
         )
-        patient.full_clean()
-        patient.save()
-        return patient
 
     def _add_proxy(
         self, holder: Patient, subject: Patient, kind: ProxyKind, valid_from: date

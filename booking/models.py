@@ -127,6 +127,11 @@ class AbsenceReason(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+# An absence longer than this is a mistake (a year typed wrong): a long leave is registered
+# again before it ends.
+MAX_ABSENCE = timedelta(days=731)
+
+
 class Absence(models.Model):
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="absences")
     starts_at = models.DateTimeField()
@@ -145,6 +150,16 @@ class Absence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource} away {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"
+
+    def clean(self) -> None:
+        if self.starts_at and self.ends_at and self.ends_at - self.starts_at > MAX_ABSENCE:
+            raise ValidationError(
+                {
+                    "ends_at": _(
+                        "An absence may last at most two years. Register a longer one in parts."
+                    )
+                }
+            )
 
 
 class ContactMode(models.TextChoices):

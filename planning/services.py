@@ -137,22 +137,15 @@ def booking_task_create(
     created_by: User | None = None,
 ) -> BookingTask:
     """A secretary asks the patient to choose a time between two dates."""
-    if not appointment_type.is_active:
-        raise ValidationError(_("This type of appointment is no longer offered."))
-    if referral is not None and (
-        referral.patient_id != patient.pk or referral.clinic_id != appointment_type.clinic_id
-    ):
-        raise ValidationError(_("The referral belongs to another patient or clinic."))
-    if latest_date < earliest_date:
-        raise ValidationError(_("The last day must not be before the first day."))
-    if respond_by > latest_date:
-        raise ValidationError(_("The patient must be asked to choose before the last day."))
-    if latest_date > timezone.localdate() + timedelta(days=MAX_TASK_AHEAD_DAYS):
-        raise ValidationError(_("The last day may be at most two years ahead."))
     if deadline is None:
         deadline = referral.care_deadline if referral else latest_date
     if priority is None:
         priority = referral.priority if referral else ReferralPriority.NORMAL
+    errors = _task_errors(
+        patient, appointment_type, referral, earliest_date, latest_date, respond_by, deadline
+    )
+    if errors:
+        raise ValidationError(errors)
     return BookingTask.objects.create(
         clinic_id=appointment_type.clinic_id,
         patient=patient,
@@ -166,6 +159,41 @@ def booking_task_create(
         note=note[:500],
         created_by=created_by,
     )
+
+
+def _task_errors(
+    patient: Patient,
+    appointment_type: AppointmentType,
+    referral: Referral | None,
+    earliest_date: date,
+    latest_date: date,
+    respond_by: date,
+    deadline: date,
+) -> dict[str, str]:
+    """What is wrong with a new task, by field (the first problem of each)."""
+    today = timezone.localdate()
+    checks = [
+        ("appointment_type", not appointment_type.is_active,
+         _("This type of appointment is no longer offered.")),
+        ("referral", referral is not None and (
+            referral.patient_id != patient.pk or referral.clinic_id != appointment_type.clinic_id
+        ), _("The referral belongs to another patient or clinic.")),
+        ("latest_date", latest_date < earliest_date,
+         _("The last day must not be before the first day.")),
+        ("latest_date", latest_date < today,
+         _("The last day has passed: the patient could not choose any time.")),
+        ("latest_date", latest_date > today + timedelta(days=MAX_TASK_AHEAD_DAYS),
+         _("The last day may be at most two years ahead.")),
+        ("respond_by", respond_by > latest_date,
+         _("The patient must be asked to choose before the last day.")),
+        ("deadline", deadline < earliest_date,
+         _("The legal deadline is before the first day: no time could meet it.")),
+    ]  # fmt: skip
+    errors: dict[str, str] = {}
+    for field, failed, message in checks:
+        if failed:
+            errors.setdefault(field, str(message))
+    return errors
 
 
 def booking_task_cancel(*, task: BookingTask) -> BookingTask:

@@ -23,11 +23,24 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, BookingError):
         return Response({"code": exc.code, "detail": str(exc.message)}, status=exc.http_status)
     if isinstance(exc, DjangoValidationError):
-        return Response({"code": "invalid", "detail": exc.messages}, status=400)
+        return Response(validation_error_body(exc), status=400)
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" in response.data:
         response.data.setdefault("code", getattr(response.data["detail"], "code", "error"))
     return response
+
+
+def validation_error_body(exc: DjangoValidationError) -> dict[str, Any]:
+    """A service's refusal of its input: every message in `detail`, and those about one field
+    under the field's name, as DRF's own field errors are."""
+    body: dict[str, Any] = {"code": "invalid", "detail": exc.messages}
+    if hasattr(exc, "error_dict"):
+        body |= {
+            field: messages
+            for field, messages in exc.message_dict.items()
+            if field not in ("code", "detail", "__all__")
+        }
+    return body
 
 
 def error_response(code: str, detail: str, status: int) -> Response:

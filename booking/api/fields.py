@@ -5,7 +5,8 @@ Python's datetime (year 1 in Europe/Oslo is UTC+00:43; 9999-12-31 has no next da
 outpatient appointment lies there. Ids are held to what a database integer column can hold.
 """
 
-from datetime import date, datetime
+import re
+from datetime import date, datetime, time
 from typing import Any, TypeVar
 
 from django.db import models
@@ -67,6 +68,25 @@ def _without_offset(text: str) -> bool:
     return parsed is not None and parsed.tzinfo is None
 
 
+class TimeField(serializers.TimeField):
+    """A time of day on the wall clock, to the minute: "08:00" (or "08:00:00"). Seconds,
+    fractions and UTC offsets are refused, not dropped: working hours and availability are
+    local times of day, the same on both sides of a daylight-saving change."""
+
+    default_error_messages = {
+        "not_a_clock_time": _("Give the time as hours and minutes, e.g. 08:00.")
+    }
+
+    def to_internal_value(self, value: Any) -> time:
+        if isinstance(value, str) and not _CLOCK_TIME.fullmatch(value.strip()):
+            self.fail("not_a_clock_time")
+        parsed: time = super().to_internal_value(value)
+        return parsed
+
+
+_CLOCK_TIME = re.compile(r"[0-9]{2}:[0-9]{2}(:00)?")
+
+
 class IdField(serializers.IntegerField):
     """A positive database id."""
 
@@ -96,5 +116,6 @@ class ModelSerializer(serializers.ModelSerializer[M]):
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateField: DateField,
         models.DateTimeField: DateTimeField,
+        models.TimeField: TimeField,
     }
     serializer_related_field = PrimaryKeyRelatedField

@@ -66,6 +66,19 @@ def make_task(appointment_type, patient=None, **dates: Any):
     )
 
 
+def make_passed_task(appointment_type, patient=None):
+    """A task made last month whose window (1-20 December 2026) has since passed: it can no
+    longer be made so, but it stays in the database until someone closes it."""
+    task = make_task(appointment_type, patient=patient)
+    type(task).objects.filter(pk=task.pk).update(
+        earliest_date=date(2026, 12, 1),
+        latest_date=date(2026, 12, 20),
+        respond_by=date(2026, 12, 10),
+    )
+    task.refresh_from_db()
+    return task
+
+
 def book_on(appointment_type, resources, hour, minute=0, day=6, patient=None):
     """Book 6 January (Wednesday) at hour:minute on exactly these resources."""
     return appointment_book(

@@ -25,7 +25,7 @@ from planning.models import BookingTaskStatus, PlanItem, PlanKind, PlanProposal,
 from planning.tasks import plan_overdue_booking_tasks, propose_replan_for_absence
 from tests import factories
 from tests.conftest import oslo
-from tests.planning.conftest import book_on, make_task
+from tests.planning.conftest import book_on, make_passed_task, make_task
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
@@ -112,12 +112,7 @@ def test_offers_never_take_the_capacity_a_more_urgent_task_needs(one_slot_clinic
 
 
 def test_a_task_whose_window_has_passed_offers_nothing_and_says_why(exam_type):
-    task = make_task(
-        exam_type,
-        earliest_date=date(2026, 12, 1),
-        latest_date=date(2026, 12, 20),
-        respond_by=date(2026, 12, 10),
-    )
+    task = make_passed_task(exam_type)
     page = services.booking_task_offers(task=task)
     assert page.offers == []
     assert page.reason == services.WINDOW_PASSED
@@ -234,12 +229,7 @@ def test_batch_plan_explains_a_task_it_cannot_place(clinic, exam_type):
     factories.requirement(scope_type, ResourceKind.EQUIPMENT, "scope")
     placeable = make_task(exam_type)
     impossible = make_task(scope_type)
-    passed = make_task(
-        exam_type,
-        earliest_date=date(2026, 12, 1),
-        latest_date=date(2026, 12, 20),
-        respond_by=date(2026, 12, 10),
-    )
+    passed = make_passed_task(exam_type)
 
     proposal = services.propose_batch(clinic=clinic)
 
@@ -389,12 +379,7 @@ def test_asking_for_a_batch_with_nothing_to_plan_is_refused_at_once(clinic, exam
 def test_the_overdue_job_assigns_times_only_to_overdue_tasks(exam_type):
     overdue = make_task(exam_type, respond_by=date(2027, 1, 3))
     waiting = make_task(exam_type, respond_by=date(2027, 1, 11))
-    passed = make_task(
-        exam_type,
-        earliest_date=date(2026, 12, 1),
-        latest_date=date(2026, 12, 20),
-        respond_by=date(2026, 12, 10),
-    )
+    passed = make_passed_task(exam_type)
 
     applied = plan_overdue_booking_tasks.delay().get()
 

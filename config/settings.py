@@ -127,6 +127,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+# Bodies up to 2.5 MB (Django's default); more is answered 413. A form may have as many fields
+# as the largest list the API's schema allows (a batch plan's 5,000 task ids) and some more.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_500_000
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5_100
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
@@ -165,6 +170,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "booking.api.schema.error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "AppointmentStatusEnum": "booking.models.AppointmentStatus",
         "BookingTaskStatusEnum": "planning.models.BookingTaskStatus",

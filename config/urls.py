@@ -11,3 +11,6 @@ urlpatterns = [
     path("api/v1/", include("booking.api.urls")),
     path("api-auth/", include("rest_framework.urls")),
 ]
+
+handler404 = "config.handlers.page_not_found"
+handler500 = "config.handlers.server_error"

@@ -40,7 +40,7 @@ class BookingTaskSerializer(serializers.ModelSerializer[BookingTask]):
     appointment_type = serializers.SerializerMethodField()
     clinic = serializers.CharField(source="clinic.name")
     appointment_starts_at = serializers.DateTimeField(
-        source="appointment.starts_at", default=None, read_only=True
+        source="appointment.starts_at", default=None, read_only=True, allow_null=True
     )
 
     class Meta:

@@ -218,6 +218,20 @@ class TestBooking:
         assert answers["nb"].json()["starts_at"] != answers["en"].json()["starts_at"]
         assert not Appointment.objects.exists()
 
+    def test_framework_messages_speak_nynorsk_and_bokmal_too(self, client, control_type):
+        def missing_type(language):
+            answer = client.post(
+                "/api/v1/appointments/",
+                {"starts_at": WED_10},
+                format="json",
+                headers={"Accept-Language": language},
+            )
+            return answer.json()["appointment_type"]
+
+        assert missing_type("nn") == ["Dette feltet må fyllast ut."]
+        assert missing_type("nb") == ["Dette feltet må fylles ut."]
+        assert missing_type("en") == ["This field is required."]
+
     def test_unknown_type_is_404(self, client, control_type):
         response = client.post(
             "/api/v1/appointments/",

@@ -1,0 +1,51 @@
+"""Django REST framework's own messages, named here so that the project's catalogues
+translate them: DRF's nynorsk catalogue is empty and its bokmål one reads like a machine's. The
+project's catalogues come first (LOCALE_PATHS), so these are the texts users see. Nothing
+imports this module; `make messages` reads it."""
+
+from django.utils.translation import gettext_noop
+
+DRF_MESSAGES = [
+    gettext_noop('"{input}" is not a valid choice.'),
+    gettext_noop("A server error occurred."),
+    gettext_noop("A valid integer is required."),
+    gettext_noop("A valid number is required."),
+    gettext_noop("Authentication credentials were not provided."),
+    gettext_noop("Could not satisfy the request Accept header."),
+    gettext_noop("Date has wrong format. Use one of these formats instead: {format}."),
+    gettext_noop("Datetime has wrong format. Use one of these formats instead: {format}."),
+    gettext_noop("Datetime value out of range."),
+    gettext_noop("Ensure this field has at least {min_length} characters."),
+    gettext_noop("Ensure this field has at least {min_length} elements."),
+    gettext_noop("Ensure this field has no more than {max_length} characters."),
+    gettext_noop("Ensure this field has no more than {max_length} elements."),
+    gettext_noop("Ensure this value is greater than or equal to {min_value}."),
+    gettext_noop("Ensure this value is less than or equal to {max_value}."),
+    gettext_noop("Enter a valid email address."),
+    gettext_noop("Expected a date but got a datetime."),
+    gettext_noop("Expected a datetime but got a date."),
+    gettext_noop('Expected a dictionary of items but got type "{input_type}".'),
+    gettext_noop('Expected a list of items but got type "{input_type}".'),
+    gettext_noop("Incorrect authentication credentials."),
+    gettext_noop("Incorrect type. Expected pk value, received {data_type}."),
+    gettext_noop("Invalid data. Expected a dictionary, but got {datatype}."),
+    gettext_noop('Invalid datetime for the timezone "{timezone}".'),
+    gettext_noop("Invalid input."),
+    gettext_noop('Invalid pk "{pk_value}" - object does not exist.'),
+    gettext_noop("Invalid value."),
+    gettext_noop("Malformed request."),
+    gettext_noop('Method "{method}" not allowed.'),
+    gettext_noop("Must be a valid boolean."),
+    gettext_noop("Not a valid string."),
+    gettext_noop("Not found."),
+    gettext_noop("Request was throttled."),
+    gettext_noop("String value too large."),
+    gettext_noop("This field is required."),
+    gettext_noop("This field may not be blank."),
+    gettext_noop("This field may not be null."),
+    gettext_noop("This list may not be empty."),
+    gettext_noop("Time has wrong format. Use one of these formats instead: {format}."),
+    gettext_noop('Unsupported media type "{media_type}" in request.'),
+    gettext_noop("Value must be valid JSON."),
+    gettext_noop("You do not have permission to perform this action."),
+]

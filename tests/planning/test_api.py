@@ -1,7 +1,7 @@
 """The planning API: patients see only their own (and proxied) booking tasks; staff only their
 clinics'; reads of patient data by staff are logged; bad input gets a clear 4xx."""
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 from rest_framework.test import APIClient
@@ -9,9 +9,10 @@ from rest_framework.test import APIClient
 from access.roles import StaffRole
 from audit.models import PatientAccessLog
 from booking.models import Absence
+from booking.selectors import available_starts
 from planning.models import BookingTaskStatus, PlanProposal, PlanStatus
 from tests import factories
-from tests.conftest import oslo
+from tests.conftest import OSLO, oslo
 from tests.planning.conftest import book_on, make_task
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
@@ -379,3 +380,30 @@ def test_the_schema_has_the_planning_endpoints_and_no_warnings(tmp_path):
     schema = out.read_text()
     for path in ("/api/v1/booking-tasks/{id}/offers/", "/api/v1/staff/plans/{id}/apply/"):
         assert path in schema
+
+
+def test_a_one_day_window_offers_a_full_page_and_paging_reaches_every_free_time(
+    patient_api, exam_type, patient
+):
+    day = date(2027, 1, 6)
+    task = make_task(
+        exam_type, patient=patient, earliest_date=day, latest_date=day, respond_by=date(2027, 1, 5)
+    )
+    start = datetime.combine(day, datetime.min.time(), tzinfo=OSLO)
+    free = available_starts(
+        appointment_type=exam_type, start=start, end=start + timedelta(days=1), patient=patient
+    )
+    assert len(free) > 10
+
+    first = patient_api.get(f"/api/v1/booking-tasks/{task.pk}/offers/").json()
+    seen, offset = [], 0
+    while offset is not None:
+        page = patient_api.get(
+            f"/api/v1/booking-tasks/{task.pk}/offers/", {"offset": offset, "count": 7}
+        ).json()
+        seen += [o["starts_at"] for o in page["offers"]]
+        offset = page["next_offset"]
+
+    assert len(first["offers"]) == exam_type.offers_count  # not two: there is only one day
+    assert sorted(seen) == sorted(s.astimezone(OSLO).isoformat() for s in free)
+    assert len(seen) == len(set(seen))

@@ -158,3 +158,25 @@ def test_offers_are_written_with_the_offset_in_force_for_patients_and_staff(nigh
         ends = {o["starts_at"]: o["ends_at"] for o in offers}
         assert ends["2027-03-28T01:30:00+01:00"] == "2027-03-28T03:00:00+02:00"
         assert not any("T02:" in o["starts_at"] or "T02:" in o["ends_at"] for o in offers)
+
+
+def test_the_spring_night_chooses_and_batch_plans_only_times_that_exist(night_type, patient):
+    listed = {s.astimezone(OSLO).isoformat() for s in night_starts(night_type, SPRING)}
+    chosen_task = task_on(night_type, SPRING, patient)
+    planned_task = task_on(night_type, SPRING)
+    api = APIClient()
+    api.force_login(patient.user)
+
+    chosen = api.post(
+        f"/api/v1/booking-tasks/{chosen_task.pk}/choose/",
+        {"starts_at": "2027-03-28T01:30:00+01:00"},
+        format="json",
+    )
+    proposal = services.propose_batch(clinic=night_type.clinic, task_ids=[planned_task.pk])
+    item = proposal.items.get()
+    services.apply_proposal(proposal=proposal, actor=SYSTEM)
+
+    assert chosen.status_code == 201, chosen.json()
+    assert chosen.json()["ends_at"] == "2027-03-28T03:00:00+02:00"
+    assert item.starts_at is not None
+    assert item.starts_at.astimezone(OSLO).isoformat() in listed - {"2027-03-28T01:30:00+01:00"}

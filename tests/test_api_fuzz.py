@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 import schemathesis
 from django.conf import settings as django_settings
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.middleware.csrf import _get_new_csrf_string
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -59,7 +61,18 @@ OPERATIONS = _operations()
 
 
 @pytest.fixture
-def sessions(clinic):
+def connection_kept_between_requests():
+    """Django closes the database connection when a request ends, and inside the test's
+    transaction that loses it; the test client does the same as this while it calls the app."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def sessions(clinic, connection_kept_between_requests):
     """A secretary and a patient of the clinic, logged in; the clinic has a type, resources,
     an appointment-free calendar and a booking task for the patient."""
     factories.weekday_resource(clinic, ResourceKind.CLINICIAN)

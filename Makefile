@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install lint typecheck migrations-check messages worker beat bench clean
+.PHONY: run test install browser lint typecheck migrations-check messages worker beat bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -19,14 +19,30 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 .env:
 	printf 'DJANGO_DEBUG=true\n' > .env
 
-install: $(VENV)/.installed .env
+# axe-core for the browser tests' accessibility checks, pinned in package.json (never served).
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm is missing: the browser tests' accessibility checks will be left out."; fi
+
+# Debian's headless Chromium for the browser tests (Playwright never downloads one), installed
+# when it is missing and this machine lets us; otherwise `make test` says so and leaves them out.
+browser:
+	@command -v chromium-headless-shell >/dev/null 2>&1 || command -v chromium >/dev/null 2>&1 || \
+	{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { apt-get install -y -qq --no-install-recommends chromium-headless-shell >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && \
+	      apt-get install -y -qq --no-install-recommends chromium-headless-shell >/dev/null 2>&1; }; }; } || \
+	echo "No headless Chromium here and it could not be installed: the browser tests will be left out."
+
+install: $(VENV)/.installed node_modules/.installed .env
 
 run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_demo_data
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: install
+test: install browser
 	$(BIN)/pytest -q -p no:cacheprovider
 
 lint: install
@@ -50,4 +66,4 @@ beat: install
 	$(BIN)/celery -A config beat --loglevel=info
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .env
+	rm -rf $(VENV) node_modules db.sqlite3 .env

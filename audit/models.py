@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 
+from access.roles import StaffRole
 from patients.models import Patient
 
 
@@ -14,6 +15,11 @@ class PatientAccessLog(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="access_log")
     action = models.CharField(max_length=200)
     accessed_at = models.DateTimeField(auto_now_add=True)
+    # Who read it and where, as they were then: the patient sees these even if the staff
+    # member's name, role or clinic changes later.
+    staff_name = models.CharField(max_length=300, blank=True)
+    staff_role = models.CharField(max_length=20, blank=True, choices=StaffRole.choices)
+    clinic_name = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-accessed_at"]

@@ -98,3 +98,9 @@ class AppointmentNotChangeable(BookingError):
 class SameTime(BookingError):
     code = "same_time"
     message = _("The appointment already has this time.")
+
+
+class WaitlistOfferClosed(BookingError):
+    code = "waitlist_offer_closed"
+    http_status = 409
+    message = _("This earlier time is no longer offered. You keep the time you have.")

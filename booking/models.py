@@ -16,6 +16,7 @@ from booking.constraints import (
     TsTzRange,
 )
 from patients.models import Patient
+from patients.validators import validate_e164_phone
 
 
 def validate_time_zone(value: str) -> None:
@@ -26,6 +27,12 @@ def validate_time_zone(value: str) -> None:
 class Clinic(models.Model):
     name = models.CharField(max_length=200)
     address = models.CharField(max_length=300, blank=True)
+    phone = models.CharField(
+        max_length=16,
+        blank=True,
+        validators=[validate_e164_phone],
+        help_text=_("Where patients phone the clinic, e.g. +4755000000."),
+    )
     time_zone = models.CharField(
         max_length=64, default="Europe/Oslo", validators=[validate_time_zone]
     )
@@ -562,3 +569,55 @@ class IdempotencyRecord(models.Model):
 
     def has_expired(self, now: datetime) -> bool:
         return self.created_at < now - self.KEPT_FOR
+
+
+class WaitlistEntry(models.Model):
+    """The patient would take an earlier time for this appointment if one frees up."""
+
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.CASCADE, related_name="waitlist_entry"
+    )
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "waitlist entries"
+
+    def __str__(self) -> str:
+        return f"waitlist: {self.appointment}"
+
+
+class WaitlistOfferStatus(models.TextChoices):
+    OFFERED = "offered", _("Offered")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    TAKEN = "taken", _("Taken by someone else first")
+    EXPIRED = "expired", _("Expired")
+
+
+class WaitlistOffer(models.Model):
+    """An earlier time offered to a patient on the waitlist, open until it expires."""
+
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="offers")
+    starts_at = models.DateTimeField()
+    offered_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=WaitlistOfferStatus.choices, default=WaitlistOfferStatus.OFFERED
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-offered_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("offered_at")),
+                name="waitlist_offer_expires_after_it_is_made",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=WaitlistOfferStatus.values),
+                name="waitlist_offer_status_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_at:%Y-%m-%d %H:%M} for {self.entry} ({self.status})"

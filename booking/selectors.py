@@ -8,6 +8,7 @@ with that capability) is NotAllowed. The selectors that return a patient's data 
 the read in the access log.
 """
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from django.db.models import QuerySet
@@ -28,12 +29,14 @@ from booking.models import (
     PreparationTask,
     Resource,
     StaffMembership,
+    WaitlistOffer,
+    WaitlistOfferStatus,
     WorkingHours,
 )
 from cores.intervals import Interval
 from cores.slots import find_slot_starts
 from patients.models import Patient
-from patients.selectors import patients_for_user
+from patients.selectors import patient_for, patients_for_user
 
 MAX_SEARCH_DAYS = 62
 READ = Capability.READ
@@ -51,6 +54,22 @@ def appointments_for_user(user: AnyUser) -> QuerySet[Appointment]:
     )
 
 
+def appointments_of(*, user: AnyUser, patient_id: int | None = None) -> QuerySet[Appointment]:
+    """The appointments of one patient the user acts for (their own without an id); NotFound
+    for anyone else."""
+    patient = patient_for(user=user, patient_id=patient_id)
+    return appointments_for_user(user).filter(patient=patient)
+
+
+def preparation_tasks_of(
+    *, user: AnyUser, patient_id: int | None = None
+) -> QuerySet[PreparationTask]:
+    """The preparations of one patient the user acts for, for the appointments that hold
+    their time, in the order they are due."""
+    patient = patient_for(user=user, patient_id=patient_id)
+    return preparation_tasks_for_user(user).filter(appointment__patient=patient)
+
+
 def appointment_for(*, user: AnyUser, appointment_id: int) -> Appointment:
     return first_or_not_found(appointments_for_user(user).filter(pk=appointment_id))
 
@@ -66,6 +85,15 @@ def preparation_tasks_for_user(user: AnyUser) -> QuerySet[PreparationTask]:
 
 def preparation_task_for(*, user: AnyUser, task_id: int) -> PreparationTask:
     return first_or_not_found(preparation_tasks_for_user(user).filter(pk=task_id))
+
+
+def open_waitlist_offers(appointment: Appointment, now: datetime) -> QuerySet[WaitlistOffer]:
+    """Earlier times offered for an appointment the caller may see, still open, soonest first."""
+    return WaitlistOffer.objects.filter(
+        entry__appointment=appointment,
+        status=WaitlistOfferStatus.OFFERED,
+        expires_at__gt=now,
+    ).order_by("starts_at")
 
 
 def self_bookable_types() -> QuerySet[AppointmentType]:
@@ -156,7 +184,7 @@ def staff_appointment(
     require_staff(user, capability=capability)
     appointments = _staff_appointments(user, capability)
     appointment = first_or_not_found(appointments.filter(pk=appointment_id))
-    _record(user, [appointment.patient], action)
+    record_reads(user, [(appointment.patient, appointment.clinic)], action)
     return appointment
 
 
@@ -170,7 +198,7 @@ def attendance_list(*, user: AnyUser, clinic_id: int, day: date) -> list[Appoint
             clinic=clinic, starts_at__gte=start, starts_at__lt=end
         )
     )
-    _record(user, [a.patient for a in appointments], f"attendance list {clinic.pk} {day}")
+    record_reads(user, [(a.patient, clinic) for a in appointments], f"attendance list {day}")
     return appointments
 
 
@@ -182,9 +210,26 @@ def local_day_bounds(first: date, last: date, tz: tzinfo) -> tuple[datetime, dat
     )
 
 
-def _record(user: AnyUser, patients: list[Patient], action: str) -> None:
+def record_reads(user: AnyUser, reads: Iterable[tuple[Patient, Clinic]], action: str) -> None:
+    """Record in the access log that the staff user read these patients' data, each in the
+    clinic given with it (as whom: their role there)."""
     assert user.is_authenticated  # require_staff let no one else through
-    record_staff_read(staff_user=user, patients=patients, action=action)
+    by_clinic: dict[int, tuple[Clinic, list[Patient]]] = {}
+    for patient, clinic in reads:
+        by_clinic.setdefault(clinic.pk, (clinic, []))[1].append(patient)
+    roles = dict(
+        StaffMembership.objects.filter(user_id=user.pk, clinic_id__in=by_clinic).values_list(
+            "clinic_id", "role"
+        )
+    )
+    for clinic_id, (clinic, patients) in by_clinic.items():
+        record_staff_read(
+            staff_user=user,
+            patients=patients,
+            action=action,
+            staff_role=roles.get(clinic_id, ""),
+            clinic_name=clinic.name,
+        )
 
 
 # --- Free times ------------------------------------------------------------------------------

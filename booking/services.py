@@ -30,6 +30,7 @@ from booking.errors import (
     SameTime,
     SlotUnavailable,
     TimeInPast,
+    WaitlistOfferClosed,
 )
 from booking.models import (
     CHANGEABLE_STATUSES,
@@ -43,6 +44,9 @@ from booking.models import (
     EventCause,
     EventKind,
     PreparationTask,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitlistOfferStatus,
 )
 from booking.rows import insert, insert_with_children, prefetched, with_appointment_type
 from cores.intervals import Interval, to_utc
@@ -591,3 +595,60 @@ def preparation_task_mark(
     task.done_by = actor.user if done else None
     task.save(update_fields=["done_at", "done_by"])
     return task
+
+
+# --- The waitlist ----------------------------------------------------------------------------
+
+
+def waitlist_join(
+    *, appointment: Appointment, actor: Actor, now: datetime | None = None
+) -> WaitlistEntry:
+    """The patient would take an earlier time for this appointment (one they may still change)."""
+    check_patient_may_change(appointment=appointment, actor=actor, now=now or timezone.now())
+    entry, _ = WaitlistEntry.objects.get_or_create(appointment=appointment)
+    return entry
+
+
+def waitlist_leave(*, appointment: Appointment) -> None:
+    WaitlistEntry.objects.filter(appointment=appointment).delete()
+
+
+def waitlist_offer_accept(
+    *, offer: WaitlistOffer, actor: Actor, now: datetime | None = None
+) -> Appointment:
+    """Move the appointment to the earlier time offered. Accepting does not count against the
+    patient's changes. WaitlistOfferClosed if the offer is no longer open; SlotUnavailable (and
+    the offer marked taken) if someone else took the time first."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = (
+            WaitlistOffer.objects.select_for_update(of=("self",))
+            .select_related("entry__appointment")
+            .get(pk=offer.pk)
+        )
+        if locked.status != WaitlistOfferStatus.OFFERED or locked.expires_at <= now:
+            raise WaitlistOfferClosed
+        try:
+            with transaction.atomic():
+                moved = appointment_reschedule(
+                    appointment=locked.entry.appointment,
+                    starts_at=locked.starts_at,
+                    actor=actor,
+                    now=now,
+                    counts_as_change=False,
+                )
+        except SlotUnavailable:
+            _decide_offer(locked, WaitlistOfferStatus.TAKEN, now)
+            taken = True
+        else:
+            _decide_offer(locked, WaitlistOfferStatus.ACCEPTED, now)
+            taken = False
+    if taken:
+        raise SlotUnavailable
+    return moved
+
+
+def _decide_offer(offer: WaitlistOffer, status: WaitlistOfferStatus, now: datetime) -> None:
+    offer.status = status
+    offer.decided_at = now
+    offer.save(update_fields=["status", "decided_at"])

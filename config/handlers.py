@@ -3,6 +3,7 @@ program gets the same shape for a URL that matches nothing (say an id of -1) as 
 does not exist; elsewhere Django's pages (the surfaces' own ones come with the pages)."""
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import defaults
 
@@ -22,3 +23,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
             status=500,
         )
     return defaults.server_error(request)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without its token (a page open for hours, cookies off): a page that says
+    what to do, in the user's language; JSON for the API."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"code": "csrf_failed", "detail": _("Please try again.")}, status=403)
+    return render(request, "403_csrf.html", status=403)

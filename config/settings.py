@@ -5,6 +5,7 @@ executed in-process. With DATABASE_URL and REDIS_URL set it runs on PostgreSQL a
 worker with Redis. With DEBUG off it refuses to start without a real SECRET_KEY and ALLOWED_HOSTS.
 """
 
+import warnings
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django_htmx",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -52,10 +54,12 @@ INSTALLED_APPS = [
     "audit",
     "booking",
     "planning",
+    "portal",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -63,6 +67,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "portal.middleware.IdleLogoutMiddleware",
+    "portal.middleware.RefusalsAsPagesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -78,6 +85,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "portal.context.acting_for",
             ],
         },
     },
@@ -126,6 +135,25 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# WhiteNoise serves the static files, with DEBUG off under gunicorn too. It finds them where
+# the apps keep them, so no collectstatic step is needed to try the product; a deployment runs
+# collectstatic for the compressed copies.
+WHITENOISE_USE_FINDERS = True
+# Until collectstatic has made STATIC_ROOT, WhiteNoise warns on every start that it is missing.
+warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Dates and times as each language writes them ("tirsdag 8. desember kl. 14.45").
+FORMAT_MODULE_PATH = ["config.formats"]
+
+CSRF_FAILURE_VIEW = "config.handlers.csrf_failure"
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:overview"
+# The patient pages log a user out after this long without a page view.
+PORTAL_IDLE_MINUTES = env.int("PORTAL_IDLE_MINUTES", default=30)
 
 # Bodies up to 2.5 MB (Django's default); more is answered 413. A form may have as many fields
 # as the largest list the API's schema allows (a batch plan's 5,000 task ids) and some more.

@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", include("planning.api.urls")),
     path("api/v1/", include("booking.api.urls")),
     path("api-auth/", include("rest_framework.urls")),
+    path("", include("portal.urls")),
 ]
 
 handler404 = "config.handlers.page_not_found"

@@ -42,6 +42,8 @@ class Patient(models.Model):
         max_length=2, choices=Language.choices, default=Language.BOKMAL
     )
     uses_digital_services = models.BooleanField(default=True)
+    notify_by_sms = models.BooleanField(_("notices by SMS"), default=True)
+    notify_by_email = models.BooleanField(_("notices by e-mail"), default=False)
 
     class Meta:
         ordering = ["family_name", "given_name"]

@@ -3,10 +3,11 @@ patient record and for everyone they hold a proxy for that is valid today (insid
 not revoked, and a parent's only while the child is under 16). Anyone else is NotFound."""
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from access.errors import NotFound
 from access.users import AnyUser
-from patients.models import Patient, Proxy
+from patients.models import AvailabilityWindow, Patient, Proxy, UnavailablePeriod
 
 
 def own_patient(user: AnyUser) -> Patient | None:
@@ -54,4 +55,14 @@ def proxy_subjects(*, user: AnyUser) -> QuerySet[Patient]:
         patients_for_user(user).exclude(user_id=user.pk)
         if user.is_authenticated
         else (Patient.objects.none())
+    )
+
+
+def availability_of(
+    *, patient: Patient
+) -> tuple[QuerySet[AvailabilityWindow], QuerySet[UnavailablePeriod]]:
+    """The patient's weekly windows and the periods they cannot come that are not over."""
+    return (
+        AvailabilityWindow.objects.filter(patient=patient),
+        UnavailablePeriod.objects.filter(patient=patient, end_date__gte=timezone.localdate()),
     )

@@ -16,11 +16,10 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from access.lookups import first_or_not_found
 from access.roles import Capability
 from access.users import AnyUser
-from audit.services import record_staff_read
 from booking.models import Appointment, Clinic
-from booking.selectors import require_staff, staff_clinic, staff_clinics
+from booking.selectors import record_reads, require_staff, staff_clinic, staff_clinics
 from patients.models import Patient, Referral
-from patients.selectors import patients_for_user
+from patients.selectors import patient_for, patients_for_user
 from planning.models import BookingTask, PlanProposal
 
 READ = Capability.READ
@@ -41,8 +40,18 @@ def booking_tasks_for_user(user: AnyUser) -> QuerySet[BookingTask]:
     return _with_parts(BookingTask.objects.filter(patient__in=patients_for_user(user)))
 
 
-def booking_task_for(*, user: AnyUser, task_id: int) -> BookingTask:
-    return first_or_not_found(booking_tasks_for_user(user).filter(pk=task_id))
+def booking_tasks_of(*, user: AnyUser, patient_id: int | None = None) -> QuerySet[BookingTask]:
+    """The booking tasks of one patient the user acts for (their own without an id)."""
+    patient = patient_for(user=user, patient_id=patient_id)
+    return booking_tasks_for_user(user).filter(patient=patient)
+
+
+def booking_task_for(*, user: AnyUser, task_id: int, patient_id: int | None = None) -> BookingTask:
+    """A booking task of someone the user acts for (of this patient, when given)."""
+    tasks = booking_tasks_for_user(user).filter(pk=task_id)
+    if patient_id is not None:
+        tasks = tasks.filter(patient_id=patient_id)
+    return first_or_not_found(tasks)
 
 
 # --- Which patients staff may see ---------------------------------------------------------
@@ -67,7 +76,7 @@ def staff_patient(
     patient = first_or_not_found(
         patients_in_care(Clinic.objects.filter(pk=clinic.pk)).filter(pk=patient_id)
     )
-    _record(user, [patient], action)
+    record_reads(user, [(patient, clinic)], action)
     return patient
 
 
@@ -76,7 +85,7 @@ def patient_lookup(*, user: AnyUser, national_id: str, clinic_id: int, purpose: 
     to register a referral there (the purpose is recorded with the read)."""
     clinic = staff_clinic(user=user, clinic_id=clinic_id, capability=Capability.CHANGE)
     patient = first_or_not_found(Patient.objects.filter(national_id=national_id))
-    _record(user, [patient], f"patient lookup to {purpose} in clinic {clinic.pk}")
+    record_reads(user, [(patient, clinic)], f"patient lookup to {purpose}")
     return patient
 
 
@@ -94,7 +103,7 @@ def staff_referrals(*, user: AnyUser, filters: dict[str, Any], action: str) -> l
     (clinic, patient, status)."""
     require_staff(user)
     referrals = list(_staff_referrals(user, READ).filter(**filters)[:MAX_LISTED])
-    _record(user, [r.patient for r in referrals], action)
+    record_reads(user, [(r.patient, r.clinic) for r in referrals], action)
     return referrals
 
 
@@ -112,7 +121,7 @@ def staff_referral(
     if patient_id is not None:
         referrals = referrals.filter(patient_id=patient_id)
     referral = first_or_not_found(referrals)
-    _record(user, [referral.patient], action)
+    record_reads(user, [(referral.patient, referral.clinic)], action)
     return referral
 
 
@@ -132,7 +141,7 @@ def staff_booking_tasks(
     fields (clinic, patient, status)."""
     require_staff(user)
     tasks = list(_staff_tasks(user, READ).filter(**filters)[:MAX_LISTED])
-    _record(user, [t.patient for t in tasks], action)
+    record_reads(user, [(t.patient, t.clinic) for t in tasks], action)
     return tasks
 
 
@@ -141,7 +150,7 @@ def staff_booking_task(
 ) -> BookingTask:
     require_staff(user, capability=capability)
     task = first_or_not_found(_staff_tasks(user, capability).filter(pk=task_id))
-    _record(user, [task.patient], action)
+    record_reads(user, [(task.patient, task.clinic)], action)
     return task
 
 
@@ -149,9 +158,11 @@ def staff_booking_task(
 
 
 def _staff_plans(user: AnyUser, capability: Capability) -> QuerySet[PlanProposal]:
-    return PlanProposal.objects.filter(
-        clinic__in=staff_clinics(user, capability=capability)
-    ).prefetch_related("items__patient")
+    return (
+        PlanProposal.objects.filter(clinic__in=staff_clinics(user, capability=capability))
+        .select_related("clinic")
+        .prefetch_related("items__patient")
+    )
 
 
 def staff_plans(*, user: AnyUser, filters: dict[str, Any], action: str) -> list[PlanProposal]:
@@ -159,7 +170,7 @@ def staff_plans(*, user: AnyUser, filters: dict[str, Any], action: str) -> list[
     model's fields (clinic, kind, status, absence)."""
     require_staff(user)
     plans = list(_staff_plans(user, READ).filter(**filters)[:MAX_PLANS_LISTED])
-    _record(user, _plan_patients(plans), action)
+    record_reads(user, _plan_reads(plans), action)
     return plans
 
 
@@ -169,14 +180,9 @@ def staff_plan(
     """One plan with its items, whose patients' data it shows (recorded)."""
     require_staff(user, capability=capability)
     plan = first_or_not_found(_staff_plans(user, capability).filter(pk=plan_id))
-    _record(user, _plan_patients([plan]), action)
+    record_reads(user, _plan_reads([plan]), action)
     return plan
 
 
-def _plan_patients(plans: Iterable[PlanProposal]) -> list[Patient]:
-    return [item.patient for plan in plans for item in plan.items.all()]
-
-
-def _record(user: AnyUser, patients: list[Patient], action: str) -> None:
-    assert user.is_authenticated  # require_staff let no one else through
-    record_staff_read(staff_user=user, patients=patients, action=action)
+def _plan_reads(plans: Iterable[PlanProposal]) -> list[tuple[Patient, Clinic]]:
+    return [(item.patient, plan.clinic) for plan in plans for item in plan.items.all()]

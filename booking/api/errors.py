@@ -2,10 +2,10 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from rest_framework import exceptions

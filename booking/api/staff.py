@@ -86,7 +86,7 @@ def _check_order(
 class ClinicSerializer(fields.ModelSerializer[Clinic]):
     class Meta:
         model = Clinic
-        fields = ["id", "name", "address", "time_zone"]
+        fields = ["id", "name", "address", "phone", "time_zone"]
 
 
 class ResourceSerializer(ClinicScopedSerializer[Resource]):

@@ -229,23 +229,34 @@ def _select(
     safe: Callable[[_Option], Allocation | None],
 ) -> tuple[list[tuple[_Option, Allocation]], int]:
     """Times meeting the deadline first: one per day, then up to ``max_per_day`` (spread),
-    then the rest; only then times after the deadline in the same way.
-    """
+    then the rest in rank order; only then times after the deadline in the same way. Without
+    spreading (``max_per_day`` as large as the list and no gap) the order is the ranking."""
     chosen: list[tuple[_Option, Allocation]] = []
     rejected: set[int] = set()
-    everything = _Rules(max_per_day=len(options) or 1, min_gap_minutes=0, mix_tolerance=0)
-    passes = [(1, rules), (rules.max_per_day, rules), (everything.max_per_day, everything)]
+    spreads = rules.min_gap_minutes > 0 or rules.max_per_day < len(options)
+    caps = sorted({1, rules.max_per_day}) if spreads else []
+
+    def take(option: _Option) -> None:
+        allocation = safe(option)
+        if allocation is None:
+            rejected.add(option.start)
+        else:
+            chosen.append((option, allocation))
+
     for on_time in (True, False):
-        for per_day_cap, pass_rules in passes:
+        for per_day_cap in caps:
             while len(chosen) < wanted:
-                option = _next_option(options, chosen, rejected, on_time, per_day_cap, pass_rules)
+                option = _next_option(options, chosen, rejected, on_time, per_day_cap, rules)
                 if option is None:
                     break
-                allocation = safe(option)
-                if allocation is None:
-                    rejected.add(option.start)
-                else:
-                    chosen.append((option, allocation))
+                take(option)
+        # The rest, best first: one pass, since nothing limits which come next.
+        taken = {option.start for option, _ in chosen} | rejected
+        for option in options:
+            if len(chosen) >= wanted:
+                break
+            if option.met == on_time and option.start not in taken:
+                take(option)
     return chosen, len(rejected)
 
 

@@ -7,18 +7,19 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cores.solver import PartOfDay
 from patients.models import Language
 
 WEEKDAYS = [
-    (0, _("Monday")),
-    (1, _("Tuesday")),
-    (2, _("Wednesday")),
-    (3, _("Thursday")),
-    (4, _("Friday")),
-    (5, _("Saturday")),
-    (6, _("Sunday")),
+    (0, pgettext_lazy("a choice of weekday", "Monday")),
+    (1, pgettext_lazy("a choice of weekday", "Tuesday")),
+    (2, pgettext_lazy("a choice of weekday", "Wednesday")),
+    (3, pgettext_lazy("a choice of weekday", "Thursday")),
+    (4, pgettext_lazy("a choice of weekday", "Friday")),
+    (5, pgettext_lazy("a choice of weekday", "Saturday")),
+    (6, pgettext_lazy("a choice of weekday", "Sunday")),
 ]
 PARTS_OF_DAY = [
     ("", _("Any time of day")),

@@ -98,7 +98,6 @@ def confirm(request: PageRequest, patient: Patient, task_id: int) -> HttpRespons
     except BookingError as error:
         say_refusal(request, error)
         return redirect(picker)
-    messages.success(request, _("Your appointment is booked."))
     return redirect(reverse("portal:appointment", args=[appointment.pk]) + "?ny=1")
 
 

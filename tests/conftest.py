@@ -1,7 +1,9 @@
 """Shared fixtures. The test clock is Monday 2027-01-04 07:00 in Oslo unless a test moves it."""
 
 import os
+import shutil
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,16 +21,40 @@ def oslo(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dat
     return datetime(year, month, day, hour, minute, tzinfo=OSLO)
 
 
+ROOT = Path(__file__).resolve().parent.parent
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def headless_chromium() -> str | None:
+    """Debian's headless Chromium, which the browser tests drive (Playwright downloads none)."""
+    return shutil.which("chromium-headless-shell") or shutil.which("chromium")
+
+
+def _browser_missing() -> str:
+    if headless_chromium() is None:
+        return "no headless Chromium (Debian's chromium-headless-shell)"
+    if not AXE.exists():
+        return "no axe-core (npm ci)"
+    return ""
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    missing = _browser_missing()
+    return f"Browser tests left out: {missing}." if missing else None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Real-server tests run when DATABASE_URL points at PostgreSQL. A newcomer on SQLite does
     not have one, so there they are left out (and said so); in CI, REQUIRE_REAL_SERVICES=1 makes
-    a missing server an error instead."""
+    a missing server an error instead. The browser tests likewise need a headless Chromium and
+    axe-core."""
     if os.environ.get("REQUIRE_REAL_SERVICES") == "1":
         missing = [
             name
             for name, present in (
                 ("PostgreSQL (DATABASE_URL)", connection.vendor == "postgresql"),
                 ("Redis (REDIS_URL)", bool(os.environ.get("REDIS_URL"))),
+                ("a headless Chromium and axe-core", not _browser_missing()),
             )
             if not present
         ]
@@ -40,6 +66,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         absent.add("postgres")
     if not os.environ.get("REDIS_URL"):
         absent.add("redis")
+    if _browser_missing():
+        absent.add("browser")
     selected = [item for item in items if not absent & set(item.keywords)]
     deselected = [item for item in items if absent & set(item.keywords)]
     if deselected:

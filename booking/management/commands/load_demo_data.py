@@ -314,7 +314,7 @@ class Command(BaseCommand):
         self.today = timezone.localdate(timezone=self.tz)
         self.rng = random.Random(RANDOM_SEED)
         clinic = Clinic.objects.create(
-            name=DEMO_CLINIC, address=DEMO_ADDRESS, time_zone="Europe/Oslo"
+            name=DEMO_CLINIC, address=DEMO_ADDRESS, phone="+4755975000", time_zone="Europe/Oslo"
         )
         self._create_staff(clinic)
         self._create_resources(clinic)

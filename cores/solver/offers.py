@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import islice
 
 from cores.intervals import intersect_spans
 from cores.solver.allocation import Allocation, iter_allocations
@@ -38,7 +39,8 @@ class _Option:
     part: PartOfDay
     met: bool
     score: int
-    allocations: tuple[Allocation, ...]
+    # The allocations to try, best first (made only when they are tried: most never are).
+    allocations: Callable[[], Iterable[Allocation]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +116,7 @@ def earliest_offers(
     chosen = []
     for start in starts[: wanted + 1]:
         option = _option(context, item, table.pools_at[start], start, weights, balance)
-        chosen.append((option, option.allocations[0]))
+        chosen.append((option, next(iter(option.allocations()))))
     page = chosen[:wanted]
     return OffersResult(
         task_id=task_id,
@@ -165,6 +167,90 @@ def _option(
     balance: dict[int, int],
 ) -> _Option:
     counts = [r.count for r in item.type.requirements]
+    if _separable(context, item, counts):
+        best, allocations = _best_first(context, item, pools, counts, start, weights, balance)
+    else:
+        best, allocations = _ranked_allocations(
+            context, item, pools, counts, start, weights, balance
+        )
+    time_model = context.time
+    return _Option(
+        start=start,
+        day=time_model.day_of(start),
+        part=time_model.part_of_day(start),
+        met=item.meets_deadline(start),
+        score=start_score(item, time_model, start, weights) + best,
+        allocations=allocations,
+    )
+
+
+def _separable(context: PlanningContext, item: ItemSpec, counts: list[int]) -> bool:
+    """Whether a start's best allocation is simply the best pool of each requirement: one
+    resource per requirement, no pool serving two of them, and no preferred resources (whose
+    continuity bonus is not a sum over pools)."""
+    return (
+        all(count == 1 for count in counts)
+        and not item.preferences.resource_ids
+        and context.requirements_disjoint(item.type.id)
+    )
+
+
+def _pool_points(
+    context: PlanningContext,
+    item: ItemSpec,
+    pool: int,
+    start: int,
+    weights: ObjectiveWeights,
+    balance: dict[int, int],
+) -> int:
+    """A pool's part of an allocation's score at the start (resource_score and balance are
+    sums over the allocation's pools)."""
+    points = weights.balance * balance.get(pool, 0)
+    if context.pools[pool].kind in weights.compact_kinds:
+        points += weights.compactness * context.compact_edges(item.type.id, pool, start)
+    return points
+
+
+def _best_first(
+    context: PlanningContext,
+    item: ItemSpec,
+    pools: tuple[tuple[int, ...], ...],
+    counts: list[int],
+    start: int,
+    weights: ObjectiveWeights,
+    balance: dict[int, int],
+) -> tuple[int, Callable[[], Iterable[Allocation]]]:
+    """The best allocation's score, and the allocations from the best pools on: each
+    requirement's pools in order of their points, so the first allocation is the best."""
+    ordered = []
+    best = 0
+    for requirement_pools in pools:
+        points = {
+            p: _pool_points(context, item, p, start, weights, balance) for p in requirement_pools
+        }
+        ranked = tuple(sorted(requirement_pools, key=lambda p: -points[p]))
+        ordered.append(ranked)
+        best += points[ranked[0]] if ranked else 0
+
+    def allocations() -> Iterable[Allocation]:
+        return islice(
+            iter_allocations(ordered, counts, context.pool_size), _MAX_ALLOCATIONS_PER_START
+        )
+
+    return best, allocations
+
+
+def _ranked_allocations(
+    context: PlanningContext,
+    item: ItemSpec,
+    pools: tuple[tuple[int, ...], ...],
+    counts: list[int],
+    start: int,
+    weights: ObjectiveWeights,
+    balance: dict[int, int],
+) -> tuple[int, Callable[[], Iterable[Allocation]]]:
+    """Every allocation (up to a bound) scored, best first: when pools serve several
+    requirements or resources are preferred, the best is not found pool by pool."""
     scored: list[tuple[int, int, Allocation]] = []
     for order, allocation in enumerate(iter_allocations(pools, counts, context.pool_size)):
         if order == _MAX_ALLOCATIONS_PER_START:
@@ -173,15 +259,8 @@ def _option(
         score += weights.balance * sum(balance.get(pool, 0) for _, pool, _ in allocation)
         scored.append((-score, order, allocation))
     scored.sort()
-    time_model = context.time
-    return _Option(
-        start=start,
-        day=time_model.day_of(start),
-        part=time_model.part_of_day(start),
-        met=item.meets_deadline(start),
-        score=start_score(item, time_model, start, weights) - scored[0][0],
-        allocations=tuple(allocation for _, _, allocation in scored),
-    )
+    ranked = tuple(allocation for _, _, allocation in scored)
+    return -scored[0][0], lambda: ranked
 
 
 def _balance_points(context: PlanningContext, item: ItemSpec) -> dict[int, int]:
@@ -212,9 +291,9 @@ def _safety_check(
 ) -> Callable[[_Option], Allocation | None]:
     def first_safe_allocation(option: _Option) -> Allocation | None:
         if protection is None:
-            return option.allocations[0]
+            return next(iter(option.allocations()))
         span = item.type.resource_span(option.start)
-        for allocation in option.allocations:
+        for allocation in option.allocations():
             if protection.is_safe(span, allocation):
                 return allocation
         return None

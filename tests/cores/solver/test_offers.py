@@ -1,11 +1,15 @@
 """Offers for one booking task: hard constraints, protection of urgent tasks, spread."""
 
+import importlib
 from itertools import permutations
+
+import pytest
 
 from cores.intervals import subtract_spans
 from cores.solver import (
     Appointment,
     AppointmentType,
+    BookingTask,
     Instance,
     PartOfDay,
     Reason,
@@ -20,6 +24,9 @@ JOINT = AppointmentType(
     (GASTRO, Requirement("room", "consult"), Requirement("clinician")),
     buffer_after=15,
 )
+
+# The module, not the function of the same name the package exports.
+offers_module = importlib.import_module("cores.solver.offers")
 
 
 def _joint_instance() -> Instance:
@@ -180,3 +187,37 @@ def test_no_offers_come_with_a_reason():
     assert result.offers == ()
     assert result.reason is not None
     assert result.reason.reason == Reason.PATIENT_UNAVAILABLE
+
+
+def _busy_clinic(*tasks: BookingTask) -> Instance:
+    """Three clinicians and two rooms with uneven bookings, so balance and compactness
+    points differ from pool to pool."""
+    with_room = AppointmentType("scope", 45, (GASTRO, Requirement("room", "consult")))
+    resources = (
+        clinician("dr-a", *(block(d, 8, 15) for d in range(5))),
+        clinician("dr-b", *(block(d, 9, 16) for d in range(5))),
+        clinician("dr-c", *(block(d, 8, 12) for d in range(5))),
+        room("r1", *(block(d, 8, 16) for d in range(5))),
+        room("r2", *(block(d, 10, 14) for d in range(5))),
+    )
+    booked = (
+        Appointment("a1", "p-1", "consult", at(0, 10), ("dr-a",)),
+        Appointment("a2", "p-2", "consult", at(0, 12), ("dr-a",)),
+        Appointment("a3", "p-3", "scope", at(1, 9), ("dr-b", "r1")),
+        Appointment("a4", "p-4", "scope", at(2, 11), ("dr-c", "r2")),
+    )
+    return Instance(resources, (CONSULT, with_room), tasks, booked)
+
+
+@pytest.mark.parametrize("type_id", ["consult", "scope"])
+def test_picking_each_requirements_best_pool_gives_the_offers_of_scoring_every_allocation(
+    monkeypatch: pytest.MonkeyPatch, type_id: str
+):
+    instance = _busy_clinic(task("t1", type_id=type_id, latest=at(4, 14)))
+    shortcut = offers(instance, "t1", k=40, max_per_day=40, min_gap_minutes=0)
+    monkeypatch.setattr(offers_module, "_separable", lambda *args: False)
+    scored = offers(instance, "t1", k=40, max_per_day=40, min_gap_minutes=0)
+    assert len(shortcut.offers) == 40
+    assert [(o.start, o.resource_ids) for o in shortcut.offers] == [
+        (o.start, o.resource_ids) for o in scored.offers
+    ]

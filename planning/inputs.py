@@ -29,7 +29,7 @@ from booking.models import (
     Clinic,
 )
 from cores import solver
-from cores.intervals import Interval, subtract
+from cores.intervals import Interval, subtract_spans
 from patients.models import AvailabilityWindow, UnavailablePeriod
 from planning.models import BookingTask
 
@@ -57,7 +57,8 @@ class Clock:
         return datetime.combine(self.epoch, time.min, tzinfo=self.tz).astimezone(UTC)
 
     def minute(self, moment: datetime) -> int:
-        return (moment.astimezone(UTC) - self._origin) // ONE_MINUTE
+        # Aware datetimes subtract as instants whatever their zone (a naive one raises).
+        return (moment - self._origin) // ONE_MINUTE
 
     def day_start(self, day: date) -> int:
         return self.minute(datetime.combine(day, time.min, tzinfo=self.tz))
@@ -186,10 +187,16 @@ class InstanceBuilder:
                 id=str(res.pk),
                 kind=res.kind,
                 tags=frozenset(res.tags),
-                free=self.clock.spans(subtract(working.get(res.pk, ()), busy[res.pk])),
+                free=self._free(working.get(res.pk, ()), busy[res.pk]),
             )
             for res in self._resources
         )
+
+    def _free(self, working: Iterable[Interval], busy: Iterable[Interval]) -> tuple[Span, ...]:
+        """Working time minus busy time, subtracted on the minute axis: it keeps the order of
+        instants, so the result is the same as subtracting the intervals, without an Interval
+        object for every free piece of every resource."""
+        return tuple(subtract_spans(self.clock.spans(working), self.clock.spans(busy)))
 
     def patient_times(self, patient_ids: Iterable[int]) -> dict[int, PatientTimes]:
         ids = set(patient_ids)

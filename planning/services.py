@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -48,7 +48,7 @@ from planning.errors import (
     TaskNotChoosable,
     TaskNotMoved,
 )
-from planning.inputs import InstanceBuilder, optimisation_grid, solver_type
+from planning.inputs import Clock, InstanceBuilder, optimisation_grid, solver_type
 from planning.models import (
     CHOOSABLE_TASK_STATUSES,
     BookingTask,
@@ -223,14 +223,79 @@ class OfferPage:
     detail: str = ""
 
 
-def _other_open_tasks(task: BookingTask, today: date) -> QuerySet[BookingTask]:
+def _more_urgent_open_tasks(task: BookingTask, today: date) -> QuerySet[BookingTask]:
+    """The clinic's other open tasks the offers must leave room for: those the solver counts
+    as more urgent (an earlier deadline or a higher priority, `is_more_urgent` in
+    cores/solver/protection.py), most urgent first. The solver protects no others, so the
+    rest need not be read."""
     return (
         BookingTask.objects.filter(
             clinic_id=task.clinic_id, status=BookingTaskStatus.OPEN, latest_date__gte=today
         )
+        .filter(Q(deadline__lt=task.deadline) | Q(priority__lt=task.priority))
         .exclude(pk=task.pk)
         .select_related("appointment_type")
+        .only(*_SOLVER_TASK_FIELDS)
         .order_by("deadline", "priority", "pk")[:MAX_PROTECTED_TASKS]
+    )
+
+
+# What `InstanceBuilder.task` reads of a task.
+_SOLVER_TASK_FIELDS = (
+    "patient_id",
+    "appointment_type_id",
+    "appointment_type__min_notice_hours",
+    "earliest_date",
+    "latest_date",
+    "deadline",
+    "priority",
+)
+
+
+def _last_usable_day(task: BookingTask, protected: Iterable[BookingTask]) -> date:
+    """The last day the offers can use: the task's own last day, or the last day a protected
+    task may still meet its deadline on (the solver keeps room for it only until then)."""
+    return max([task.latest_date, *(min(t.latest_date, t.deadline) for t in protected)])
+
+
+@dataclass(frozen=True)
+class _OfferInstance:
+    builder: InstanceBuilder
+    instance: solver.Instance
+    task_id: str
+
+
+def _offer_instance(task: BookingTask, now: datetime) -> _OfferInstance | None:
+    """The solver's view of the task and what it must leave room for, or None when the
+    task's window (within the type's booking horizon) has passed."""
+    clinic = task.clinic
+    today = now.astimezone(clinic.tz).date()
+    others = list(_more_urgent_open_tasks(task, today))
+    horizon = now + timedelta(days=task.appointment_type.booking_horizon_days)
+    last_day = min(_last_usable_day(task, others), horizon.astimezone(clinic.tz).date())
+    types = _types_of([task, *others])
+    builder = InstanceBuilder(clinic, _span_until(clinic, now, last_day), types)
+    times = builder.patient_times([task.patient_id, *(t.patient_id for t in others)])
+    own = builder.task(task, times[task.patient_id], now=now, not_after=horizon)
+    if own is None:
+        return None
+    other_tasks = [builder.task(t, times[t.patient_id], now=now) for t in others]
+    instance = solver.Instance(
+        resources=builder.resources(),
+        appointment_types=tuple(solver_type(t) for t in types),
+        tasks=(own, *(t for t in other_tasks if t is not None)),
+        time=builder.clock.time_model(),
+    )
+    return _OfferInstance(builder, instance, own.id)
+
+
+def _time_offer(clock: Clock, offer: solver.Offer) -> TimeOffer:
+    return TimeOffer(
+        starts_at=clock.moment(offer.start),
+        ends_at=clock.moment(offer.end),
+        deadline_met=offer.deadline_met,
+        fits_availability=offer.fits_availability,
+        resource_ids=tuple(int(r) for r in offer.resource_ids),
     )
 
 
@@ -247,49 +312,24 @@ def booking_task_offers(
     """The best times to offer for the task, never taking capacity that more urgent open tasks
     need to meet their deadlines. With `spread` off every acceptable time is listed."""
     now = now or timezone.now()
-    clinic = task.clinic
-    today = now.astimezone(clinic.tz).date()
-    others = list(_other_open_tasks(task, today))
-    tasks = [task, *others]
-    horizon = now + timedelta(days=task.appointment_type.booking_horizon_days)
-    last_day = min(max(t.latest_date for t in tasks), horizon.astimezone(clinic.tz).date())
-    types = _types_of(tasks)
-    builder = InstanceBuilder(clinic, _span_until(clinic, now, last_day), types)
-    times = builder.patient_times(t.patient_id for t in tasks)
-    own = builder.task(task, times[task.patient_id], now=now, not_after=horizon)
-    if own is None:
+    built = _offer_instance(task, now)
+    if built is None:
         return OfferPage([], False, WINDOW_PASSED, _("The period for choosing a time is over."))
-    other_tasks = [builder.task(t, times[t.patient_id], now=now) for t in others]
-    instance = solver.Instance(
-        resources=builder.resources(),
-        appointment_types=tuple(solver_type(t) for t in types),
-        tasks=(own, *(t for t in other_tasks if t is not None)),
-        time=builder.clock.time_model(),
-    )
+    clock = built.builder.clock
     result = solver.offers(
-        instance,
-        own.id,
+        built.instance,
+        built.task_id,
         k=count,
         offset=offset,
         weekdays=weekdays,
         part_of_day=part_of_day,
-        now=builder.clock.minute(now),
+        now=clock.minute(now),
         max_per_day=2 if spread else 10_000,
         min_gap_minutes=90 if spread else 0,
     )
-    offers = [
-        TimeOffer(
-            starts_at=builder.clock.moment(o.start),
-            ends_at=builder.clock.moment(o.end),
-            deadline_met=o.deadline_met,
-            fits_availability=o.fits_availability,
-            resource_ids=tuple(int(r) for r in o.resource_ids),
-        )
-        for o in result.offers
-    ]
     reason = result.reason
     return OfferPage(
-        offers,
+        [_time_offer(clock, o) for o in result.offers],
         result.has_more,
         reason.reason.value if reason else "",
         reason.detail if reason else "",
@@ -298,14 +338,16 @@ def booking_task_offers(
 
 def _offer_at(task: BookingTask, starts_at: datetime, now: datetime) -> TimeOffer | None:
     """The acceptable time at `starts_at` (with the resources to use), if it is one."""
-    page = booking_task_offers(
-        task=task,
-        count=10_000,
-        weekdays=[starts_at.astimezone(task.clinic.tz).weekday()],
-        now=now,
-        spread=False,
+    built = _offer_instance(task, now)
+    if built is None:
+        return None
+    clock = built.builder.clock
+    offer = solver.offer_at(
+        built.instance, built.task_id, clock.minute(starts_at), now=clock.minute(now)
     )
-    return next((o for o in page.offers if o.starts_at == starts_at), None)
+    if offer is None or clock.moment(offer.start) != starts_at:
+        return None
+    return _time_offer(clock, offer)
 
 
 def booking_task_choose(

@@ -21,7 +21,7 @@ from cores.solver.domain import (
     SolveParams,
     TimeModel,
 )
-from cores.solver.offers import earliest_offers, offers
+from cores.solver.offers import earliest_offers, offer_at, offers
 from cores.solver.replan import affected_appointments, greedy_replan, replan
 from cores.solver.results import (
     Assignment,
@@ -67,6 +67,7 @@ __all__ = [
     "earliest_offers",
     "greedy_plan",
     "greedy_replan",
+    "offer_at",
     "offers",
     "plan_batch",
     "replan",

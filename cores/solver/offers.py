@@ -94,6 +94,35 @@ def offers(
     )
 
 
+def offer_at(
+    instance: Instance,
+    task_id: str,
+    start: int,
+    *,
+    now: int | None = None,
+    protect: bool = True,
+    weights: ObjectiveWeights | None = None,
+) -> Offer | None:
+    """The offer at ``start`` if the task may have it, with the resources ``offers`` would
+    give it: a start on the grid, in the window, where the patient and resources are free and
+    which takes nothing more urgent pending tasks need. Checks this one start only, so a
+    patient's choice is confirmed without ranking every other time again.
+    """
+    weights = weights or ObjectiveWeights()
+    context = PlanningContext(instance)
+    item = task_item(context, instance.task(task_id), now)
+    table = context.start_table(item.type.id, item.type.grid_minutes)
+    pools = table.pools_at.get(start)
+    if pools is None or not item.is_allowed(start):
+        return None
+    option = _option(context, item, pools, start, weights, _balance_points(context, item))
+    protection = _protection(context, item, now) if protect else None
+    allocation = _safety_check(item, protection)(option)
+    if allocation is None:
+        return None
+    return _to_offers(context, item, [(option, allocation)])[0]
+
+
 def earliest_offers(
     instance: Instance,
     task_id: str,

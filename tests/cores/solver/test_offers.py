@@ -14,6 +14,7 @@ from cores.solver import (
     PartOfDay,
     Reason,
     Requirement,
+    offer_at,
     offers,
 )
 from tests.cores.solver.builders import CONSULT, GASTRO, at, block, clinician, room, task
@@ -221,3 +222,39 @@ def test_picking_each_requirements_best_pool_gives_the_offers_of_scoring_every_a
     assert [(o.start, o.resource_ids) for o in shortcut.offers] == [
         (o.start, o.resource_ids) for o in scored.offers
     ]
+
+
+def _every_start_checked_alone(instance: Instance, task_id: str) -> dict[int, tuple[str, ...]]:
+    found = {}
+    for start in range(0, at(5, 0), 5):
+        offer = offer_at(instance, task_id, start)
+        if offer is not None:
+            assert offer.start == start
+            found[start] = offer.resource_ids
+    return found
+
+
+@pytest.mark.parametrize(
+    ("instance", "task_id"),
+    [
+        (_joint_instance(), "t1"),
+        (_one_slot_a_day(task("urgent", deadline=at(0, 12)), task("calm")), "calm"),
+        (_busy_clinic(task("t1", type_id="scope", latest=at(4, 14))), "t1"),
+    ],
+    ids=["three resources", "protected for an urgent task", "busy clinic"],
+)
+def test_one_start_checked_alone_gets_the_verdict_and_resources_of_the_whole_list(
+    instance: Instance, task_id: str
+):
+    listed = offers(instance, task_id, k=2000, max_per_day=2000, min_gap_minutes=0)
+    assert listed.offers
+    assert _every_start_checked_alone(instance, task_id) == {
+        o.start: o.resource_ids for o in listed.offers
+    }
+
+
+def test_a_start_taken_for_an_urgent_task_is_refused_when_checked_alone():
+    instance = _one_slot_a_day(task("urgent", deadline=at(0, 12)), task("calm"))
+    assert offer_at(instance, "calm", at(0, 9)) is None
+    assert offer_at(instance, "calm", at(0, 9), protect=False) is not None
+    assert offer_at(instance, "calm", at(1, 9)) is not None

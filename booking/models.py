@@ -470,6 +470,8 @@ class EventCause(models.TextChoices):
     CLINIC_BOOKING = "clinic_booking", _("Booked by the clinic")
     CLINIC_REPLANNING = "clinic_replanning", _("Clinic re-planning")
     CLINIC_CANCELLATION = "clinic_cancellation", _("Cancelled by the clinic")
+    BATCH_PLANNING = "batch_planning", _("Set by the clinic's batch plan")
+    WAITLIST_FILL = "waitlist_fill", _("An earlier time from the waitlist")
     ATTENDANCE = "attendance", _("Attendance")
 
 

@@ -123,11 +123,15 @@ def _in_utc(starts_at: datetime) -> datetime:
     return to_utc(starts_at, "starts_at")
 
 
+# What a patient or proxy may do: change their time, or take an earlier one from the waitlist.
+PATIENT_SIDE_CAUSES = (EventCause.PATIENT_CHANGE, EventCause.WAITLIST_FILL)
+
+
 def _cause_for(actor: Actor, cause: EventCause | None, clinic_default: EventCause) -> EventCause:
     if actor.is_patient_side:
-        if cause not in (None, EventCause.PATIENT_CHANGE):
+        if cause not in (None, *PATIENT_SIDE_CAUSES):
             raise ValueError("Patients and proxies act only as the patient's own change.")
-        return EventCause.PATIENT_CHANGE
+        return cause or EventCause.PATIENT_CHANGE
     return cause or clinic_default
 
 
@@ -634,6 +638,7 @@ def waitlist_offer_accept(
                     appointment=locked.entry.appointment,
                     starts_at=locked.starts_at,
                     actor=actor,
+                    cause=EventCause.WAITLIST_FILL,
                     now=now,
                     counts_as_change=False,
                 )

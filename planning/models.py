@@ -55,6 +55,14 @@ class BookingTask(models.Model):
         Appointment, null=True, blank=True, on_delete=models.PROTECT, related_name="booking_tasks"
     )
     note = models.CharField(max_length=500, blank=True)
+    chosen_after_more_times = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "Whether the patient chose a time beyond the first times offered; empty until "
+            "the patient chooses."
+        ),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

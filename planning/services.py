@@ -351,10 +351,16 @@ def _offer_at(task: BookingTask, starts_at: datetime, now: datetime) -> TimeOffe
 
 
 def booking_task_choose(
-    *, task: BookingTask, starts_at: datetime, actor: Actor, now: datetime | None = None
+    *,
+    task: BookingTask,
+    starts_at: datetime,
+    actor: Actor,
+    after_more_times: bool = False,
+    now: datetime | None = None,
 ) -> Appointment:
     """The patient (or staff for them) picks a time: an open task gets its appointment, a task
-    for a moved appointment moves it again to the chosen time."""
+    for a moved appointment moves it again to the chosen time. `after_more_times`: the time was
+    not one of the first times offered (the leaders' offer acceptance counts it)."""
     now = now or timezone.now()
     if task.status not in CHOOSABLE_TASK_STATUSES:
         raise TaskNotChoosable
@@ -388,7 +394,10 @@ def booking_task_choose(
             )
         locked.status = BookingTaskStatus.CHOSEN
         locked.appointment = appointment
-        locked.save(update_fields=["status", "appointment", "updated_at"])
+        locked.chosen_after_more_times = after_more_times
+        locked.save(
+            update_fields=["status", "appointment", "chosen_after_more_times", "updated_at"]
+        )
         return appointment
 
 
@@ -717,7 +726,7 @@ def _apply_batch(items: Sequence[PlanItem], actor: Actor, now: datetime) -> None
             appointment_type=task.appointment_type,
             starts_at=item.starts_at,
             actor=actor,
-            cause=EventCause.CLINIC_BOOKING,
+            cause=EventCause.BATCH_PLANNING,
             now=now,
             resource_ids=item.resource_ids,
         )

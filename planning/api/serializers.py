@@ -177,6 +177,11 @@ def offer_page_data(page: OfferPage, offset: int) -> dict[str, Any]:
 
 class ChooseSerializer(serializers.Serializer[Any]):
     starts_at = fields.DateTimeField()
+    after_more_times = serializers.BooleanField(
+        default=False,
+        help_text="True when the time was not among the first offers shown (offset 0, the "
+        "type's offers_count): the leaders' offer acceptance counts it.",
+    )
 
 
 class BatchPlanSerializer(serializers.Serializer[Any]):

@@ -97,6 +97,7 @@ class BookingTaskChooseView(APIView):
             task=task,
             starts_at=data["starts_at"],
             actor=patient_actor(user=request_user(request), patient=task.patient),
+            after_more_times=data["after_more_times"],
         )
         return Response(AppointmentSerializer(appointment).data, status=status.HTTP_201_CREATED)
 

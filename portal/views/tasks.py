@@ -25,6 +25,7 @@ from portal.views.common import PageRequest, patient_page, say_refusal
 # days and parts of the day, never taking what more urgent patients need) are suggested.
 MAX_TIMES = 600
 DAYS_PER_PAGE = 10  # days listed at first, and more each time the patient asks
+SUGGESTED = "forslag"  # `fra`: the time was one of the suggested (first offered) times
 
 
 def _task(request: PageRequest, patient: Patient, task_id: int) -> BookingTask:
@@ -82,12 +83,14 @@ def confirm(request: PageRequest, patient: Patient, task_id: int) -> HttpRespons
         messages.error(request, _("Please choose one of the times."))
         return redirect(picker)
     if request.method != "POST":
-        return render(request, "portal/confirm.html", {"task": task, "moment": moment})
+        context = {"task": task, "moment": moment, "suggested": source.get("fra") == SUGGESTED}
+        return render(request, "portal/confirm.html", context)
     try:
         appointment = services.booking_task_choose(
             task=task,
             starts_at=moment,
             actor=patient_actor(user=request.user, patient=task.patient),
+            after_more_times=source.get("fra") != SUGGESTED,
         )
     except SlotUnavailable:
         messages.warning(request, _("This time was just taken. Here are other times."))

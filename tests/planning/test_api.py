@@ -69,6 +69,21 @@ def test_a_patient_lists_gets_offers_and_chooses(patient_api, task):
     assert again.json() == chosen.json()
     task.refresh_from_db()
     assert task.status == BookingTaskStatus.CHOSEN
+    assert task.chosen_after_more_times is False
+
+
+def test_a_time_chosen_after_asking_for_more_is_recorded_so(patient_api, task):
+    page = patient_api.get(f"/api/v1/booking-tasks/{task.pk}/offers/?offset=6").json()
+
+    chosen = patient_api.post(
+        f"/api/v1/booking-tasks/{task.pk}/choose/",
+        {"starts_at": page["offers"][0]["starts_at"], "after_more_times": True},
+        format="json",
+    )
+
+    assert chosen.status_code == 201, chosen.json()
+    task.refresh_from_db()
+    assert task.chosen_after_more_times is True
 
 
 def test_offers_filter_by_weekday_and_part_of_day(patient_api, task):

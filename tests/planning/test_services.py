@@ -254,7 +254,7 @@ def test_applying_a_batch_plan_books_every_placed_task(exam_type, clinic):
         assert task.appointment.starts_at == item.starts_at
         assert allocations_of(task.appointment) == sorted(item.resource_ids)
         event = task.appointment.events.get()
-        assert event.cause == EventCause.CLINIC_BOOKING
+        assert event.cause == EventCause.BATCH_PLANNING
     with pytest.raises(PlanNotProposed):
         services.apply_proposal(proposal=proposal, actor=SYSTEM)
 

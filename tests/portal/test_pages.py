@@ -185,6 +185,22 @@ def test_choosing_a_time_day_by_day_then_confirming_books_it(browser, task):
     assert "Add to my calendar" in receipt
 
 
+@pytest.mark.parametrize(("source", "after_more_times"), [({"fra": "forslag"}, False), ({}, True)])
+def test_the_task_records_whether_the_time_was_a_suggested_one_or_one_found_after(
+    browser, task, source, after_more_times
+):
+    days = text(browser.get(f"/timeoppgaver/{task.pk}/"))
+    assert '<input type="hidden" name="fra" value="forslag">' in days
+    chosen = {"tid": "2027-01-05T08:00:00+01:00", **source}
+    confirm = text(browser.get(f"/timeoppgaver/{task.pk}/bekreft/", chosen))
+    assert ('name="fra" value="forslag"' in confirm) is not after_more_times
+
+    browser.post(f"/timeoppgaver/{task.pk}/bekreft/", chosen)
+
+    task.refresh_from_db()
+    assert task.chosen_after_more_times is after_more_times
+
+
 def test_a_time_taken_meanwhile_sends_the_patient_back_to_other_times(browser, task, kind):
     eight = "2027-01-05T08:00:00+01:00"
     appointment_book(

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "booking",
     "planning",
     "portal",
+    "insights",
 ]
 
 MIDDLEWARE = [

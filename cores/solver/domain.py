@@ -483,6 +483,27 @@ class Instance:
             )
             unknown = [r for r in appointment.resource_ids if r not in resource_ids]
             _require(not unknown, f"Appointment {appointment.id}: unknown resources {unknown}")
+        self._check_no_double_booking()
+
+    def _check_no_double_booking(self) -> None:
+        """Existing appointments never share a resource at one time (buffers included), as the
+        database guarantees: a plan built on a double booking would be wrong from the start."""
+        types = self.type_by_id()
+        held: dict[str, list[tuple[int, int, str]]] = {}
+        for appointment in self.appointments:
+            start, end = types[appointment.type_id].resource_span(appointment.start)
+            for resource_id in appointment.resource_ids:
+                held.setdefault(resource_id, []).append((start, end, appointment.id))
+        for resource_id in sorted(held):
+            spans = sorted(held[resource_id])
+            latest = spans[0]
+            for span in spans[1:]:
+                _require(
+                    span[0] >= latest[1],
+                    f"Appointments {latest[2]} and {span[2]} both hold resource {resource_id} "
+                    f"over [{span[0]}, {min(span[1], latest[1])})",
+                )
+                latest = max(latest, span, key=lambda held_span: held_span[1])
 
     @staticmethod
     def _check_preferred(owner: str, preferences: Preferences, resource_ids: set[str]) -> None:

@@ -210,7 +210,7 @@ def _mixed_instance(seed: int) -> Instance:
     )
     booked = tuple(
         Appointment(
-            f"old-{n}", f"p{n % 7}", "visit", at(rng.randint(0, 2), 10), (f"dr-{n}", "room-0")
+            f"old-{n}", f"p{n % 7}", "visit", at(rng.randint(0, 2), 10), (f"dr-{n}", f"room-{n}")
         )
         for n in range(3)
     )

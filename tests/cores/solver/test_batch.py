@@ -274,3 +274,13 @@ def test_plans_respect_every_hard_constraint():
         for result in (plan_batch(instance, params=FAST), greedy_plan(instance)):
             assert len(result.assignments) >= 10
             assert _violations(instance, result) == []
+
+
+def test_two_distinct_clinicians_with_only_one_in_the_clinic_is_no_matching_resource():
+    joint = AppointmentType("joint", 30, (GASTRO, Requirement("clinician")))
+    doctor = clinician("dr-a", block(0, 8, 16))
+    instance = Instance((doctor,), (joint,), (task("t1", type_id="joint"),))
+    for result in (plan_batch(instance, params=FAST), greedy_plan(instance)):
+        reason = result.reasons()["t1"]
+        assert reason.reason == Reason.NO_MATCHING_RESOURCE
+        assert "2 distinct" in reason.detail

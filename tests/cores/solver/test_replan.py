@@ -123,3 +123,19 @@ def test_the_same_seed_gives_the_same_replan():
     second = replan(_clinic(*hits), SICK_MORNING, params=params)
     assert first.moves == second.moves
     assert len(first.moves) == 4
+
+
+def test_a_fixed_appointment_off_the_grid_without_a_free_peer_is_explained_by_the_peer():
+    hit = _appointment("hit", at(0, 9, 10), "dr-sick", fixed=True)
+    result = replan(_clinic(hit, peer_free=()), SICK_MORNING, params=FAST)
+    assert result.moves == ()
+    (reason,) = result.unplaced
+    assert reason.reason == Reason.FIXED_TIME_UNAVAILABLE
+    assert "free at the fixed start" in reason.detail
+
+
+def test_a_fixed_appointment_off_the_grid_moves_to_a_free_peer():
+    hit = _appointment("hit", at(0, 9, 10), "dr-sick", fixed=True)
+    result = replan(_clinic(hit), SICK_MORNING, params=FAST)
+    (move,) = result.moves
+    assert (move.new_start, move.new_resource_ids) == (at(0, 9, 10), ("dr-peer",))

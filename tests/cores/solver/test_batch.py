@@ -6,6 +6,8 @@ from cores.solver import (
     Appointment,
     AppointmentType,
     Instance,
+    ObjectiveWeights,
+    Preferences,
     Reason,
     Requirement,
     SolveParams,
@@ -284,3 +286,18 @@ def test_two_distinct_clinicians_with_only_one_in_the_clinic_is_no_matching_reso
         reason = result.reasons()["t1"]
         assert reason.reason == Reason.NO_MATCHING_RESOURCE
         assert "2 distinct" in reason.detail
+
+
+def test_continuity_counts_only_for_the_task_that_gets_its_preferred_clinician():
+    """Two clinicians alike in every way, two tasks preferring dr-a, one hour: one of them
+    gets dr-b and must not score the continuity of dr-a."""
+    doctors = (clinician("dr-a", block(0, 9, 10)), clinician("dr-b", block(0, 9, 10)))
+    wish = Preferences(resource_ids=frozenset({"dr-a"}))
+    tasks = (task("t1", preferences=wish), task("t2", preferences=wish))
+    weights = ObjectiveWeights()
+    for result in (
+        plan_batch(Instance(doctors, (CONSULT,), tasks), weights=weights, params=FAST),
+        greedy_plan(Instance(doctors, (CONSULT,), tasks), weights=weights),
+    ):
+        by_doctor = {a.resource_ids: a.score for a in result.assignments}
+        assert by_doctor[("dr-a",)] - by_doctor[("dr-b",)] == weights.continuity

@@ -123,7 +123,9 @@ def test_the_whole_call_ends_within_its_time_limit(limit_s, spinners):
     params = SolveParams(time_limit_s=limit_s, num_workers=2, random_seed=1)
     with cpu_load(spinners):
         result, elapsed = timed(lambda: plan_batch(instance, params=params))
-    assert elapsed <= 1.1 * limit_s
+    # Within 10 %, and a third of a second for the scheduler of a machine this test shares
+    # with the rest of the suite (before the budget, a 2 s call beside two spinners took 5.4 s).
+    assert elapsed <= 1.1 * limit_s + 0.3
     assert result.stats.status != SolveStatus.OPTIMAL  # the limit, not the search, ended it
     assert len(result.assignments) + len(result.unplaced) == 2000
 

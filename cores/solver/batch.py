@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from cores.solver.allocation import Allocation
+from cores.solver.budget import Budget
 from cores.solver.candidates import Candidate, CandidateCache, batch_candidates
 from cores.solver.context import PlanningContext
 from cores.solver.domain import Instance, ObjectiveWeights, SolveParams
@@ -25,6 +26,46 @@ from cores.solver.results import (
     relative_gap,
 )
 from cores.solver.scoring import batch_score
+
+# Without ``deterministic``, the greedy plan and the candidates stop when less time is left
+# than turning the greedy plan into results takes: this share of the time limit, or as long as
+# the greedy plan has taken (the same kind of work per task, measured under the machine's
+# present load: 0.3-0.6 times as long on a quiet machine, up to once as long on a busy one).
+_FINISHING_SHARE_OF_LIMIT = 0.05
+_FINISHING_SHARE_OF_GREEDY = 1.0
+# Writing the model takes about as long as finding the candidates (0.6-0.8 times, measured).
+_WRITING_SHARE_OF_CANDIDATES = 1.0
+
+
+def _out_of_time(budget: Budget, reserve_s: float) -> bool:
+    return not budget.deterministic and budget.remaining() < reserve_s
+
+
+class _GreedyGuard:
+    """Lets the greedy plan go on while the wall-clock budget leaves time to turn it into
+    results (never stops it with ``deterministic``); remembers which tasks it tried."""
+
+    def __init__(self, budget: Budget) -> None:
+        self.budget = budget
+        self.started = time.perf_counter()
+        self.tried: set[str] = set()
+        self.stopped = False
+        self.greedy_s: float | None = None
+
+    def finish(self) -> None:
+        self.greedy_s = time.perf_counter() - self.started
+
+    def reserve(self) -> float:
+        spent = time.perf_counter() - self.started if self.greedy_s is None else self.greedy_s
+        share_of_limit = _FINISHING_SHARE_OF_LIMIT * self.budget.limit_s
+        return max(share_of_limit, _FINISHING_SHARE_OF_GREEDY * spent)
+
+    def __call__(self, item: ItemSpec) -> bool:
+        if _out_of_time(self.budget, self.reserve()):
+            self.stopped = True
+            return False
+        self.tried.add(item.id)
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +112,26 @@ def greedy_plan(
     prepared = _prepare(instance, task_ids, now, grid_minutes)
     placements = greedy_placements(prepared.context, list(prepared.items.values()), prepared.grid)
     chosen = _scored(prepared, placements, weights)
-    unplaced = _greedy_unplaced(prepared, placements)
+    return _greedy_result(prepared, placements, chosen, SolveStatus.HEURISTIC, started)
+
+
+def _greedy_result(
+    prepared: _Prepared,
+    placements: dict[str, Placement],
+    chosen: dict[str, tuple[int, Allocation, int]],
+    status: SolveStatus,
+    started: float,
+    progress: tuple[ProgressPoint, ...] = (),
+    untried: frozenset[str] = frozenset(),
+) -> PlanResult:
+    unplaced = _greedy_unplaced(prepared, placements, untried)
     objective = float(sum(score for _, _, score in chosen.values()))
     elapsed = time.perf_counter() - started
     return PlanResult(
         assignments=build_assignments(prepared.context, prepared.items, chosen),
         unplaced=sorted_unplaced(unplaced),
         stats=SolveStats(
-            status=SolveStatus.HEURISTIC,
+            status=status,
             objective=objective,
             best_bound=None,
             gap=None,
@@ -86,6 +139,7 @@ def greedy_plan(
             build_time_s=elapsed,
             num_items=len(prepared.items),
             num_candidates=len(placements),
+            progress=progress,
         ),
     )
 
@@ -103,7 +157,9 @@ def _scored(
     }
 
 
-def _greedy_unplaced(prepared: _Prepared, placements: dict[str, Placement]) -> list[Unplaced]:
+def _greedy_unplaced(
+    prepared: _Prepared, placements: dict[str, Placement], untried: frozenset[str]
+) -> list[Unplaced]:
     unplaced = []
     for item in prepared.items.values():
         if item.id in placements:
@@ -112,6 +168,14 @@ def _greedy_unplaced(prepared: _Prepared, placements: dict[str, Placement]) -> l
         options = len(item.allowed_starts(table.starts))
         if options == 0:
             unplaced.append(explain_no_candidates(prepared.context, item, table))
+        elif item.id in untried:
+            unplaced.append(
+                Unplaced(
+                    item.id,
+                    Reason.NO_SOLUTION_IN_TIME,
+                    "the time limit ran out before a time was sought for this task",
+                )
+            )
         else:
             unplaced.append(
                 capacity_taken(prepared.context, item, options, "were taken by more urgent tasks")
@@ -136,22 +200,39 @@ def plan_batch(
     the result is never worse than the baseline. Tasks in ``required_task_ids`` must be placed;
     if they cannot all be, the status is INFEASIBLE, the conflicting tasks are named, and the
     other tasks still get the best plan found without that requirement.
+
+    ``params.time_limit_s`` covers the whole call (see ``budget.py``). Without
+    ``deterministic``, when building the model takes up the time the greedy plan is returned
+    (status UNKNOWN: no CP-SAT plan in time).
     """
     started = time.perf_counter()
     weights = weights or ObjectiveWeights()
     params = params or SolveParams()
+    budget = Budget.for_call(params, started)
     prepared = _prepare(instance, task_ids, now, grid_minutes)
     required = set(required_task_ids)
     unknown = required - set(prepared.items)
     if unknown:
         raise ValueError(f"required task ids not planned: {sorted(unknown)}")
-    hint = greedy_placements(prepared.context, list(prepared.items.values()), prepared.grid)
-    greedy_point = ProgressPoint(
-        time.perf_counter() - started, _objective(prepared, hint, weights), None, "greedy"
+    guard = _GreedyGuard(budget)
+    hint = greedy_placements(
+        prepared.context, list(prepared.items.values()), prepared.grid, proceed=guard
     )
-    packing_items, hint_index, unplaced = _packing_items(prepared, hint, weights, params, required)
+    guard.finish()
+    scored = _scored(prepared, hint, weights)
+    objective = float(sum(score for _, _, score in scored.values()))
+    greedy_point = ProgressPoint(time.perf_counter() - started, objective, None, "greedy")
+    built = None
+    if not guard.stopped:
+        built = _packing_items(prepared, hint, weights, params, required, budget, guard.reserve())
+    if built is None:
+        untried = frozenset(prepared.items) - guard.tried
+        return _greedy_result(
+            prepared, hint, scored, SolveStatus.UNKNOWN, started, (greedy_point,), untried
+        )
+    packing_items, hint_index, unplaced = built
     build_time = time.perf_counter() - started
-    outcome, conflicts = _solve(prepared, packing_items, hint_index, params, started)
+    outcome, conflicts = _solve(prepared, packing_items, hint_index, params, budget)
     unplaced.extend(conflicts)
     infeasible = bool(conflicts) or any(u.item_id in required for u in unplaced)
     if not outcome.chosen and hint_index:
@@ -161,29 +242,23 @@ def plan_batch(
     return _batch_result(prepared, packing_items, outcome, status, unplaced, build_time, started)
 
 
-def _objective(
-    prepared: _Prepared, placements: dict[str, Placement], weights: ObjectiveWeights
-) -> float:
-    return float(sum(score for _, _, score in _scored(prepared, placements, weights).values()))
-
-
 def _solve(
     prepared: _Prepared,
     packing_items: list[PackingItem],
     hint_index: dict[str, int],
     params: SolveParams,
-    started: float,
+    budget: Budget,
 ) -> tuple[PackingOutcome, list[Unplaced]]:
     """Solve; if the required tasks cannot all be placed, name a minimal conflicting set and
     solve again without the requirement. Returns conflicts only for tasks left unplaced.
     """
     pool_sizes = [pool.size for pool in prepared.context.pools]
-    outcome = solve_packing(packing_items, pool_sizes, params, hint_index, started)
+    outcome = solve_packing(packing_items, pool_sizes, params, hint_index, budget)
     if outcome.status != SolveStatus.INFEASIBLE:
         return outcome, []
-    core, pools = minimise_core(packing_items, outcome.core, pool_sizes, params)
+    core, pools = minimise_core(packing_items, outcome.core, pool_sizes, params, budget)
     relaxed = [replace(item, required=False) for item in packing_items]
-    outcome = solve_packing(relaxed, pool_sizes, params, hint_index, started)
+    outcome = solve_packing(relaxed, pool_sizes, params, hint_index, budget)
     conflicts = _required_conflicts(prepared, core, pools)
     return outcome, [c for c in conflicts if c.item_id not in outcome.chosen]
 
@@ -203,13 +278,21 @@ def _packing_items(
     weights: ObjectiveWeights,
     params: SolveParams,
     required: set[str],
-) -> tuple[list[PackingItem], dict[str, int], list[Unplaced]]:
+    budget: Budget,
+    finishing_s: float,
+) -> tuple[list[PackingItem], dict[str, int], list[Unplaced]] | None:
+    """The candidates of every item; None when the wall-clock budget would run out before the
+    model is written (never with ``deterministic``: there building is charged by the size of
+    the model)."""
     packing_items: list[PackingItem] = []
     hint_index: dict[str, int] = {}
     unplaced: list[Unplaced] = []
     context = prepared.context
     cache = CandidateCache(context, weights, params)
+    building_started = time.perf_counter()
     for rotation, item in enumerate(prepared.items.values()):
+        if _out_of_time(budget, finishing_s):
+            return None
         table = context.start_table(item.type.id, prepared.grid)
         candidates = batch_candidates(item, table, rotation, cache)
         placement = hint.get(item.id)
@@ -226,6 +309,9 @@ def _packing_items(
         packing_items.append(
             PackingItem(item.id, item.patient_id, item.type, tuple(candidates), item.id in required)
         )
+    writing_s = _WRITING_SHARE_OF_CANDIDATES * (time.perf_counter() - building_started)
+    if _out_of_time(budget, finishing_s + writing_s):
+        return None
     return packing_items, hint_index, unplaced
 
 

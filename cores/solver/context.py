@@ -3,7 +3,9 @@
 Resources with the same kind, tags and effective free time are merged into a *pool*; the
 models count units per pool and turn units back into resource ids at the end
 (``assign.assign_members``). Clinicians usually each form a pool of one; rooms with the same
-opening hours form one pool, which keeps the models small.
+opening hours form one pool, which keeps the models small. A resource that someone prefers,
+or that an appointment being re-planned had, is a pool of its own: the scores and costs count
+whether an item gets *that* resource, which units of a shared pool cannot tell.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ class PlanningContext:
         self.booked: tuple[Appointment, ...] = tuple(
             a for a in instance.appointments if a.id not in released
         )
-        self.pools: tuple[Pool, ...] = self._build_pools(absences)
+        self.pools: tuple[Pool, ...] = self._build_pools(absences, self._singled_out(released))
         self.pool_of_resource: dict[str, int] = {
             member: pool.index for pool in self.pools for member in pool.member_ids
         }
@@ -79,7 +81,21 @@ class PlanningContext:
         self._edges: dict[str, dict[tuple[int, int], int]] = {}
         self._potential: dict[tuple[str, frozenset[str]], dict[int, int]] = {}
 
-    def _build_pools(self, absences: Sequence[Absence]) -> tuple[Pool, ...]:
+    def _singled_out(self, released: frozenset[str]) -> frozenset[str]:
+        """Resources that must not share a pool: preferred ones and the old resources of the
+        released appointments."""
+        ids: set[str] = set()
+        for task in self.instance.tasks:
+            ids |= task.preferences.resource_ids
+        for appointment in self.instance.appointments:
+            ids |= appointment.preferences.resource_ids
+            if appointment.id in released:
+                ids.update(appointment.resource_ids)
+        return frozenset(ids)
+
+    def _build_pools(
+        self, absences: Sequence[Absence], singled_out: frozenset[str]
+    ) -> tuple[Pool, ...]:
         busy: dict[str, list[Minutes]] = defaultdict(list)
         for absence in absences:
             busy[absence.resource_id].append((absence.start, absence.end))
@@ -87,13 +103,14 @@ class PlanningContext:
             span = self.types[appointment.type_id].resource_span(appointment.start)
             for resource_id in appointment.resource_ids:
                 busy[resource_id].append(span)
-        groups: dict[tuple[str, frozenset[str], tuple[Minutes, ...]], list[str]] = {}
+        groups: dict[tuple[str, frozenset[str], tuple[Minutes, ...], str], list[str]] = {}
         for resource in self.instance.resources:
             free = tuple(subtract_spans(resource.free, busy.get(resource.id, ())))
-            groups.setdefault((resource.kind, resource.tags, free), []).append(resource.id)
+            alone = resource.id if resource.id in singled_out else ""
+            groups.setdefault((resource.kind, resource.tags, free, alone), []).append(resource.id)
         return tuple(
             Pool(index, kind, tags, tuple(members), free, tuple(s for s, _ in free))
-            for index, ((kind, tags, free), members) in enumerate(groups.items())
+            for index, ((kind, tags, free, _), members) in enumerate(groups.items())
         )
 
     def _build_patient_busy(self) -> dict[str, tuple[Minutes, ...]]:

@@ -406,11 +406,15 @@ class ReplanWeights:
 class SolveParams:
     """Every CP-SAT solve takes these so results are reproducible.
 
-    ``time_limit_s`` bounds the whole call (building the model counts). With ``deterministic``
-    CP-SAT runs one worker and stops on a deterministic time budget (about ``time_limit_s``;
-    a wall-clock safety stop at 3x remains): the same input and seed give the same plan on any
-    machine and load. Otherwise it runs ``num_workers`` workers, which is faster, but when
-    several plans are equally good, or the time limit cuts the search, reruns may differ.
+    ``time_limit_s`` is the budget of the whole call, model building included (``budget.py``).
+    Without ``deterministic`` it is wall-clock time: the call ends within about the limit
+    (the greedy plan is returned when building the model takes the time up), CP-SAT runs
+    ``num_workers`` workers, and when several plans are equally good, or the limit cuts the
+    search, reruns may differ. With ``deterministic`` the clock decides nothing: building is
+    charged by the size of the model and CP-SAT runs one worker on its deterministic time, so
+    the same input and seed give the same plan on any machine under any load; there is no
+    wall-clock stop, and the call takes as long as that work takes (on these models CP-SAT's
+    deterministic second took 1-6 s of one core, more on a busy machine).
 
     CP-SAT's ``presolve`` is off by default: the models are already tight (maximal cliques);
     presolve costs seconds to tens of seconds on them and turns the capacity rows into
@@ -479,6 +483,27 @@ class Instance:
             )
             unknown = [r for r in appointment.resource_ids if r not in resource_ids]
             _require(not unknown, f"Appointment {appointment.id}: unknown resources {unknown}")
+        self._check_no_double_booking()
+
+    def _check_no_double_booking(self) -> None:
+        """Existing appointments never share a resource at one time (buffers included), as the
+        database guarantees: a plan built on a double booking would be wrong from the start."""
+        types = self.type_by_id()
+        held: dict[str, list[tuple[int, int, str]]] = {}
+        for appointment in self.appointments:
+            start, end = types[appointment.type_id].resource_span(appointment.start)
+            for resource_id in appointment.resource_ids:
+                held.setdefault(resource_id, []).append((start, end, appointment.id))
+        for resource_id in sorted(held):
+            spans = sorted(held[resource_id])
+            latest = spans[0]
+            for span in spans[1:]:
+                _require(
+                    span[0] >= latest[1],
+                    f"Appointments {latest[2]} and {span[2]} both hold resource {resource_id} "
+                    f"over [{span[0]}, {min(span[1], latest[1])})",
+                )
+                latest = max(latest, span, key=lambda held_span: held_span[1])
 
     @staticmethod
     def _check_preferred(owner: str, preferences: Preferences, resource_ids: set[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cores.solver.allocation import first_allocation
 from cores.solver.context import PlanningContext, StartTable
 from cores.solver.domain import TimeModel
 from cores.solver.items import ItemSpec
@@ -43,11 +44,33 @@ def _matching_resources(
                 f"requirement {requirement.label} of type {item.type.id}: "
                 f"only {matching} matching resource(s)",
             )
-    return None
+    return _distinct_resources(context, item)
+
+
+def _distinct_resources(context: PlanningContext, item: ItemSpec) -> Unplaced | None:
+    """Every requirement has enough matches on its own, but the resources of one appointment
+    must be distinct: "a gastro clinician + a clinician" needs two clinicians."""
+    type_id = item.type.id
+    requirements = item.type.requirements
+    eligible = [context.eligible_pools(type_id, index) for index in range(len(requirements))]
+    counts = [r.count for r in requirements]
+    if first_allocation(eligible, counts, context.pool_size) is not None:
+        return None
+    pools = {pool for pools in eligible for pool in pools}
+    labels = " + ".join(r.label for r in requirements)
+    return Unplaced(
+        item.id,
+        Reason.NO_MATCHING_RESOURCE,
+        f"{labels} of type {type_id} need {sum(counts)} distinct resources: only "
+        f"{sum(context.pools[p].size for p in pools)} match any of them",
+    )
 
 
 def _window(context: PlanningContext, item: ItemSpec, table: StartTable) -> Unplaced | None:
+    """An appointment being re-planned may always keep its own start, on the grid or not."""
     first, last = item.window
+    if item.original_start is not None and first <= item.original_start <= last:
+        return None
     if next(context.time.grid_starts(first, last, table.grid), None) is None:
         window = format_window(context.time, (first, last))
         return Unplaced(

@@ -6,7 +6,7 @@ the reference plan the offers' protection check works with.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from cores.solver.allocation import Allocation, first_allocation
@@ -98,18 +98,22 @@ def greedy_placements(
     patients: PatientUsage | None = None,
     *,
     as_late_as_possible: bool = False,
+    proceed: Callable[[ItemSpec], bool] | None = None,
 ) -> dict[str, Placement]:
     """Place items in urgency order, each at its earliest free start; ``usage``/``patients``
     are updated in place if given. ``grid`` None means each appointment type's own grid.
 
     ``as_late_as_possible`` is the mirror image (latest window first, latest free start):
-    a reference plan that leaves the early times free.
+    a reference plan that leaves the early times free. ``proceed`` is asked before each
+    item; when it says no, the items from there on are not placed.
     """
     usage = usage if usage is not None else PoolUsage(context.pools)
     patients = patients if patients is not None else PatientUsage()
     placements: dict[str, Placement] = {}
     order = latest_first_key if as_late_as_possible else urgency_key
     for item in sorted(items, key=order):
+        if proceed is not None and not proceed(item):
+            break
         table = context.start_table(item.type.id, grid or item.type.grid_minutes)
         starts = item.allowed_starts(table.starts)
         if as_late_as_possible:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from ortools.sat.python import cp_model
 
 from cores.solver.allocation import Allocation
+from cores.solver.budget import BUILD_SECONDS_PER_TERM, Budget
 from cores.solver.candidates import Candidate
 from cores.solver.domain import AppointmentType, Minutes, SolveParams
 from cores.solver.results import ProgressPoint, SolveStatus
@@ -52,12 +53,22 @@ class PackingOutcome:
     core: tuple[str, ...]
 
 
+# CP-SAT is not started with less than this (the plan of the hint is returned instead).
+_MIN_SOLVE_S = 0.01
+# Without ``deterministic``: the time CP-SAT takes beyond its own limit (loading the model,
+# finishing an LP) and turning its answer into results, as a share of the time it took to write
+# the model, kept free at the end of the call so that the call ends within its limit.
+_FINISHING_SHARE_OF_WRITING = 0.5
+
+
 class _ModelWriter:
     def __init__(self) -> None:
         self.model = cp_model.CpModel()
         self.proto = self.model.proto
+        self.terms = 0
 
     def new_bools(self, count: int) -> range:
+        self.terms += count
         first = len(self.proto.variables)
         variables = self.proto.variables
         for _ in range(count):
@@ -71,6 +82,7 @@ class _ModelWriter:
         those in its LP relaxation (at-most-one constraints only enter as lazy clique cuts),
         and the LP bound and LP-guided neighbourhoods are what make the big model move.
         """
+        self.terms += len(literals)
         linear = self.proto.constraints.add().linear
         linear.vars.extend(literals)
         linear.coeffs.extend(coefficients)
@@ -116,6 +128,8 @@ def _clique_constraints(
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
+    """Incumbents and bounds as they come, timed from the start of the call (reporting only)."""
+
     def __init__(self, started_at: float) -> None:
         super().__init__()
         self.started_at = started_at
@@ -139,7 +153,7 @@ def solve_packing(
     pool_sizes: Sequence[int],
     params: SolveParams,
     hint: Mapping[str, int],
-    started_at: float,
+    budget: Budget,
 ) -> PackingOutcome:
     """Choose at most one candidate per item (exactly one for required items).
 
@@ -148,7 +162,13 @@ def solve_packing(
     an exactly-one). The reported objective and bound are ``sum(best) - loss``, i.e. the summed
     scores. With the loss form CP-SAT starts from the bound "every item gets its best
     candidate" instead of "every literal is true", and its core-based search can raise it.
+
+    Writing the model and solving it come out of ``budget``; when nothing is left for CP-SAT
+    the outcome is UNKNOWN without a plan (callers fall back to their hint).
     """
+    if not budget.deterministic and budget.remaining() < _MIN_SOLVE_S:
+        return _unsolved()
+    writing_started = time.perf_counter()
     writer = _ModelWriter()
     literals = [writer.new_bools(len(item.candidates)) for item in items]
     unplaced = writer.new_bools(len(items))
@@ -159,8 +179,20 @@ def solve_packing(
     writer.hint(_hint_values(items, hint, literals, unplaced, assumptions))
     if assumptions:
         writer.proto.assumptions.extend(list(assumptions))
-    solver, progress = _solve(writer.model, params, started_at)
+    if budget.deterministic:
+        budget.charge(BUILD_SECONDS_PER_TERM * writer.terms)
+        reserve = 0.0
+    else:
+        reserve = _FINISHING_SHARE_OF_WRITING * (time.perf_counter() - writing_started)
+    solved = _solve(writer.model, params, budget, reserve)
+    if solved is None:
+        return _unsolved()
+    solver, progress = solved
     return _outcome(solver, progress, items, literals, assumptions)
+
+
+def _unsolved() -> PackingOutcome:
+    return PackingOutcome({}, SolveStatus.UNKNOWN, None, None, (), ())
 
 
 def _minimise_loss(
@@ -181,6 +213,7 @@ def _minimise_loss(
                 losses.append(best - candidate.score)
         variables.append(not_placed)
         losses.append(best)
+    writer.terms += len(variables)
     objective = writer.proto.objective
     objective.vars.extend(variables)
     objective.coeffs.extend(losses)
@@ -276,13 +309,20 @@ def _hint_values(
 
 
 def _solve(
-    model: cp_model.CpModel, params: SolveParams, started_at: float
-) -> tuple[cp_model.CpSolver, _Progress]:
-    """Solve with the remaining part of ``params.time_limit_s`` (model building counts).
+    model: cp_model.CpModel, params: SolveParams, budget: Budget, reserve_s: float
+) -> tuple[cp_model.CpSolver, _Progress] | None:
+    """Solve with what is left of the budget (None if that is too little to start).
+
+    Deterministic: one worker and CP-SAT's deterministic time, no wall-clock limit (a
+    wall-clock stop would make the plan depend on the machine's load again). Otherwise the
+    wall-clock time left minus ``reserve_s`` for what comes after the search.
 
     All rows go into the LP at once: its bound and the LP-guided neighbourhoods are what make
     progress on these packing models.
     """
+    limit = budget.remaining() - reserve_s
+    if limit < _MIN_SOLVE_S:
+        return None
     solver = cp_model.CpSolver()
     parameters = solver.parameters
     parameters.num_workers = params.num_workers
@@ -291,16 +331,15 @@ def _solve(
     parameters.log_search_progress = params.log_search
     parameters.add_lp_constraints_lazily = False
     parameters.cp_model_presolve = params.presolve
-    remaining = max(0.05, params.time_limit_s - (time.perf_counter() - started_at))
-    if params.deterministic:
+    if budget.deterministic:
         parameters.num_workers = 1
-        parameters.max_deterministic_time = remaining
-        parameters.max_time_in_seconds = 3 * remaining
+        parameters.max_deterministic_time = limit
     else:
-        parameters.max_time_in_seconds = remaining
-    progress = _Progress(started_at)
+        parameters.max_time_in_seconds = limit
+    progress = _Progress(budget.started_at)
     solver.best_bound_callback = progress.on_bound
     solver.solve(model, progress)
+    budget.charge(solver.response_proto.deterministic_time)
     return solver, progress
 
 
@@ -338,6 +377,10 @@ def _outcome(
 
 
 _MAX_CORE_TO_MINIMISE = 30
+# The checks of a core may use this share of the budget left (the plan without the
+# requirement is solved after them) and each at most this long.
+_CORE_SHARE = 0.5
+_MAX_CHECK_S = 2.0
 
 
 def minimise_core(
@@ -345,30 +388,37 @@ def minimise_core(
     core: Sequence[str],
     pool_sizes: Sequence[int],
     params: SolveParams,
+    budget: Budget,
 ) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """Drop required items from an infeasible set while the rest stays infeasible.
 
     CP-SAT's own core is often the whole assumption set; deletion keeps only the items that
-    really compete. Each check is a small feasibility model of the remaining items alone.
+    really compete. Each check is a small feasibility model of the remaining items alone, and
+    all of them share part of ``budget``: a check that runs out of time keeps its item (the
+    core is then still a conflicting set, if not the smallest).
     Returns the core and the pools all its items could use.
     """
     by_id = {item.id: item for item in items}
     kept = list(core)
     if len(kept) <= _MAX_CORE_TO_MINIMISE:
-        check = replace(params, time_limit_s=min(params.time_limit_s, 2.0), log_search=False)
+        checks = budget.part(_CORE_SHARE * budget.remaining())
+        check_params = replace(params, log_search=False)
         for item_id in list(kept):
             rest = [by_id[i] for i in kept if i != item_id]
-            if rest and _infeasible(rest, pool_sizes, check):
+            if rest and _infeasible(rest, pool_sizes, check_params, checks.part(_MAX_CHECK_S)):
                 kept.remove(item_id)
     final = tuple(sorted(kept))
     return final, _shared_pools(items, final)
 
 
 def _infeasible(
-    required: Sequence[PackingItem], pool_sizes: Sequence[int], params: SolveParams
+    required: Sequence[PackingItem],
+    pool_sizes: Sequence[int],
+    params: SolveParams,
+    budget: Budget,
 ) -> bool:
     forced = [replace(item, required=True) for item in required]
-    outcome = solve_packing(forced, pool_sizes, params, {}, time.perf_counter())
+    outcome = solve_packing(forced, pool_sizes, params, {}, budget)
     return outcome.status == SolveStatus.INFEASIBLE
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from cores.intervals import spans_overlap
 from cores.solver.allocation import Allocation
+from cores.solver.budget import Budget
 from cores.solver.candidates import Candidate, all_candidates
 from cores.solver.context import PlanningContext
 from cores.solver.domain import Absence, Appointment, Instance, Minutes, ReplanWeights, SolveParams
@@ -259,7 +260,9 @@ def replan(
     ]
     build_time = time.perf_counter() - started
     pool_sizes = [pool.size for pool in prepared.context.pools]
-    outcome = solve_packing(packing_items, pool_sizes, params, hint, started)
+    outcome = solve_packing(
+        packing_items, pool_sizes, params, hint, Budget.for_call(params, started)
+    )
     chosen = outcome.chosen if outcome.chosen else hint
     objective = outcome.objective
     bound = outcome.bound

@@ -6,6 +6,8 @@ from cores.solver import (
     Appointment,
     AppointmentType,
     Instance,
+    ObjectiveWeights,
+    Preferences,
     Reason,
     Requirement,
     SolveParams,
@@ -210,7 +212,7 @@ def _mixed_instance(seed: int) -> Instance:
     )
     booked = tuple(
         Appointment(
-            f"old-{n}", f"p{n % 7}", "visit", at(rng.randint(0, 2), 10), (f"dr-{n}", "room-0")
+            f"old-{n}", f"p{n % 7}", "visit", at(rng.randint(0, 2), 10), (f"dr-{n}", f"room-{n}")
         )
         for n in range(3)
     )
@@ -274,3 +276,28 @@ def test_plans_respect_every_hard_constraint():
         for result in (plan_batch(instance, params=FAST), greedy_plan(instance)):
             assert len(result.assignments) >= 10
             assert _violations(instance, result) == []
+
+
+def test_two_distinct_clinicians_with_only_one_in_the_clinic_is_no_matching_resource():
+    joint = AppointmentType("joint", 30, (GASTRO, Requirement("clinician")))
+    doctor = clinician("dr-a", block(0, 8, 16))
+    instance = Instance((doctor,), (joint,), (task("t1", type_id="joint"),))
+    for result in (plan_batch(instance, params=FAST), greedy_plan(instance)):
+        reason = result.reasons()["t1"]
+        assert reason.reason == Reason.NO_MATCHING_RESOURCE
+        assert "2 distinct" in reason.detail
+
+
+def test_continuity_counts_only_for_the_task_that_gets_its_preferred_clinician():
+    """Two clinicians alike in every way, two tasks preferring dr-a, one hour: one of them
+    gets dr-b and must not score the continuity of dr-a."""
+    doctors = (clinician("dr-a", block(0, 9, 10)), clinician("dr-b", block(0, 9, 10)))
+    wish = Preferences(resource_ids=frozenset({"dr-a"}))
+    tasks = (task("t1", preferences=wish), task("t2", preferences=wish))
+    weights = ObjectiveWeights()
+    for result in (
+        plan_batch(Instance(doctors, (CONSULT,), tasks), weights=weights, params=FAST),
+        greedy_plan(Instance(doctors, (CONSULT,), tasks), weights=weights),
+    ):
+        by_doctor = {a.resource_ids: a.score for a in result.assignments}
+        assert by_doctor[("dr-a",)] - by_doctor[("dr-b",)] == weights.continuity

@@ -109,3 +109,18 @@ def test_grid_starts_follow_the_wall_clock_through_both_nights():
     # A grid that does not divide the hour stays on the wall clock's grid after the jump.
     ninety = [SPRING.minute_of_day(m) for m in SPRING.grid_starts(1440, 1440 + 600, 90)]
     assert ninety == [0, 90, 180, 270, 360, 450, 540, 630]  # not 240 (elapsed 180)
+
+
+def test_existing_appointments_that_double_book_a_resource_are_refused():
+    doctor = clinician("dr-a", block(0, 8, 16))
+    first = Appointment("a-1", "p1", "consult", at(0, 9), ("dr-a",), fixed=True)
+    overlapping = Appointment("a-2", "p2", "consult", at(0, 9, 30), ("dr-a",))
+    with pytest.raises(ValueError, match=r"a-1 and a-2 both hold resource dr-a"):
+        Instance((doctor,), (CONSULT,), (), (first, overlapping))
+
+
+def test_back_to_back_appointments_on_one_resource_are_accepted():
+    doctor = clinician("dr-a", block(0, 8, 16))
+    first = Appointment("a-1", "p1", "consult", at(0, 9), ("dr-a",))
+    after = Appointment("a-2", "p2", "consult", at(0, 10), ("dr-a",))
+    assert len(Instance((doctor,), (CONSULT,), (), (first, after)).appointments) == 2

@@ -3,14 +3,17 @@
 from cores.solver import (
     Absence,
     Appointment,
+    AppointmentType,
     Instance,
     Reason,
+    ReplanWeights,
+    Requirement,
     SolveParams,
     SolveStatus,
     greedy_replan,
     replan,
 )
-from tests.cores.solver.builders import CONSULT, FAST, at, block, clinician
+from tests.cores.solver.builders import CONSULT, FAST, GASTRO, at, block, clinician, room
 
 WEEK = tuple(block(d, 8, 16) for d in range(5))
 
@@ -123,3 +126,41 @@ def test_the_same_seed_gives_the_same_replan():
     second = replan(_clinic(*hits), SICK_MORNING, params=params)
     assert first.moves == second.moves
     assert len(first.moves) == 4
+
+
+def test_a_fixed_appointment_off_the_grid_without_a_free_peer_is_explained_by_the_peer():
+    hit = _appointment("hit", at(0, 9, 10), "dr-sick", fixed=True)
+    result = replan(_clinic(hit, peer_free=()), SICK_MORNING, params=FAST)
+    assert result.moves == ()
+    (reason,) = result.unplaced
+    assert reason.reason == Reason.FIXED_TIME_UNAVAILABLE
+    assert "free at the fixed start" in reason.detail
+
+
+def test_a_fixed_appointment_off_the_grid_moves_to_a_free_peer():
+    hit = _appointment("hit", at(0, 9, 10), "dr-sick", fixed=True)
+    result = replan(_clinic(hit), SICK_MORNING, params=FAST)
+    (move,) = result.moves
+    assert (move.new_start, move.new_resource_ids) == (at(0, 9, 10), ("dr-peer",))
+
+
+def test_the_reported_cost_is_the_cost_of_the_returned_resources():
+    """Two rooms alike in every way; both appointments come from room-1 and can only go to
+    the one free hour, so one of them has to change room and pay for it."""
+    visit = AppointmentType("visit", 60, (GASTRO, Requirement("room", "consult")))
+    rooms = (room("room-1", *WEEK), room("room-2", *WEEK))
+    peers = tuple(clinician(f"dr-peer-{n}", block(0, 13, 14)) for n in range(2))
+    appointments = (
+        Appointment("a", "patient-a", "visit", at(0, 9), ("dr-sick", "room-1")),
+        Appointment("b", "patient-b", "visit", at(0, 11), ("dr-sick", "room-1")),
+    )
+    instance = Instance((clinician("dr-sick", *WEEK), *peers, *rooms), (visit,), (), appointments)
+    weights = ReplanWeights()
+    all_day = [Absence("dr-sick", at(0, 0), at(1, 0))]
+    result = replan(instance, all_day, window=(at(0, 0), at(0, 16)), params=FAST)
+    assert len(result.moves) == 2
+    for move in result.moves:
+        changed = len(set(move.old_resource_ids) - set(move.new_resource_ids))
+        quarters = -(-abs(move.new_start - move.old_start) // 15)
+        assert move.cost == weights.resource_changed * changed + quarters
+    assert result.total_cost == sum(m.cost for m in result.moves)

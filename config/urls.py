@@ -9,7 +9,9 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/v1/", include("planning.api.urls")),
     path("api/v1/", include("booking.api.urls")),
+    path("api/v1/", include("insights.api_urls")),
     path("api-auth/", include("rest_framework.urls")),
+    path("statistikk/", include("insights.urls")),
     path("", include("portal.urls")),
 ]
 

@@ -154,6 +154,7 @@ class Actor:
     patients: frozenset[str] = frozenset()  # own record and valid proxies
     reads: frozenset[str] = frozenset()  # clinics the actor is a member of
     writes: frozenset[str] = frozenset()  # clinics the actor may change
+    leads: frozenset[str] = frozenset()  # clinics whose statistics the actor may view
     superuser: bool = False  # Django's own staff user: the admin, and nothing else
 
     @property
@@ -194,7 +195,7 @@ class World:
 
 
 PATIENT_ACTORS = ("alice", "bob", "parent", "expired", "revoked", "future")
-STAFF_ACTORS = ("sec_a", "clin_a", "sec_b")
+STAFF_ACTORS = ("sec_a", "clin_a", "sec_b", "lead_a", "lead_b")
 ACTORS = (*PATIENT_ACTORS, *STAFF_ACTORS, "superuser", "anonymous")
 
 
@@ -270,6 +271,8 @@ def _build_world() -> World:
     sec_a = factories.StaffFactory.create(clinic=clinic_a, role=StaffRole.SECRETARY).user
     clin_a = factories.StaffFactory.create(clinic=clinic_a, role=StaffRole.CLINICIAN).user
     sec_b = factories.StaffFactory.create(clinic=clinic_b, role=StaffRole.SECRETARY).user
+    lead_a = factories.StaffFactory.create(clinic=clinic_a, role=StaffRole.LEADER).user
+    lead_b = factories.StaffFactory.create(clinic=clinic_b, role=StaffRole.LEADER).user
     superuser = User.objects.create_superuser("admin", password=PASSWORD)
 
     alice, bob, parent = _patient("alice"), _patient("bob"), _patient("parent")
@@ -455,12 +458,15 @@ def _build_world() -> World:
         assert user is not None
         return Actor(name, user.pk, own=name, patients=frozenset([name, *proxies]))
 
-    def staff_actor(name: str, user: User, clinic: str, *, writes: bool) -> Actor:
+    def staff_actor(
+        name: str, user: User, clinic: str, *, writes: bool, leads: bool = False
+    ) -> Actor:
         return Actor(
             name,
             user.pk,
             reads=frozenset([clinic]),
             writes=frozenset([clinic] if writes else []),
+            leads=frozenset([clinic] if leads else []),
         )
 
     actors = {
@@ -473,6 +479,8 @@ def _build_world() -> World:
         "sec_a": staff_actor("sec_a", sec_a, "A", writes=True),
         "clin_a": staff_actor("clin_a", clin_a, "A", writes=False),
         "sec_b": staff_actor("sec_b", sec_b, "B", writes=True),
+        "lead_a": staff_actor("lead_a", lead_a, "A", writes=True, leads=True),
+        "lead_b": staff_actor("lead_b", lead_b, "B", writes=True, leads=True),
         "superuser": Actor("superuser", superuser.pk, superuser=True),
         "anonymous": Actor("anonymous"),
     }
@@ -524,6 +532,7 @@ class Access(enum.Enum):
     OTHER = "not theirs"
     NOT_ADMIN = "not a Django staff user"
     NOT_PATIENT = "no patient record of their own"
+    LEADER_HOME = "a leader with no patient record: sent on to the statistics"
 
 
 Rule = Callable[[World, Actor, str], Access]
@@ -550,6 +559,40 @@ def a_patient(world: World, actor: Actor, obj: str) -> Access:
     if actor.anonymous:
         return Access.ANONYMOUS
     return Access.ALLOW if actor.own is not None else Access.NOT_PATIENT
+
+
+def front_page(world: World, actor: Actor, obj: str) -> Access:
+    """A patient's overview; a leader with no patient record goes on to the statistics."""
+    access = a_patient(world, actor, obj)
+    return Access.LEADER_HOME if access is Access.NOT_PATIENT and actor.leads else access
+
+
+def views_statistics(world: World, actor: Actor, obj: str) -> Access:
+    """A leader; with a clinic or type asked for, a leader of its clinic."""
+    if actor.anonymous:
+        return Access.ANONYMOUS
+    if not actor.staff:
+        return Access.NOT_STAFF
+    if not actor.leads:
+        return Access.ROLE
+    clinic = world.objs[obj].clinic if obj else None
+    return Access.ALLOW if clinic is None or clinic in actor.leads else Access.OTHER
+
+
+def statistics_query(names: Mapping[str, str]) -> Callable[["World", str], dict[str, Any]]:
+    """The query asking for the object (a clinic or a type), by the parameter of its kind."""
+
+    def query(world: World, obj: str) -> dict[str, Any]:
+        if not obj:
+            return {}
+        return {names[obj.split("_")[0]]: world.pk(obj)}
+
+    return query
+
+
+STATISTICS_OBJECTS = ("", "clinic_a", "clinic_b", "type_a", "type_b")
+PAGE_QUERY = statistics_query({"clinic": "klinikk", "type": "timetype"})
+API_QUERY = statistics_query({"clinic": "clinic", "type": "appointment_type"})
 
 
 def own_page_data(world: World, actor: Actor, obj: str) -> Access:
@@ -1233,6 +1276,8 @@ STAFF_ROWS: list[Row] = [
         check=is_the_object,
         logs=fixed(PLAN_PATIENTS),
     ),
+    # the leaders' statistics
+    Row("GET", "/statistics/", views_statistics, objects=STATISTICS_OBJECTS, query=API_QUERY),
 ]
 
 # Beside the API: its documentation, DRF's login pages, and the Django admin (by Django's own
@@ -1316,7 +1361,7 @@ PAGE_ROWS: list[Row] = [
     _page("GET", "/logg-inn/", anyone, ok=(200, 302)),  # a logged-in user goes on to /
     _page("POST", "/logg-ut/", anyone, ok=REDIRECTED),
     _page("POST", "/sprak/", anyone, ok=REDIRECTED, body=lambda w, o, a: {"language": "nn"}),
-    _page("GET", "/", a_patient),
+    _page("GET", "/", front_page, refused={Access.LEADER_HOME: (REDIRECTED,)}),
     _page(
         "POST",
         "/for/{id}/",
@@ -1417,6 +1462,15 @@ PAGE_ROWS: list[Row] = [
         body=lambda w, o, a: {"notify_by_sms": "on", "preferred_language": "nn"},
     ),
     _page("GET", "/innsyn/", a_patient),
+    # the leaders' statistics: anonymous to the login page, anyone but a leader a 403 page
+    _page("GET", "/statistikk/", views_statistics, objects=STATISTICS_OBJECTS, query=PAGE_QUERY),
+    _page(
+        "GET",
+        "/statistikk/eksport.csv",
+        views_statistics,
+        objects=STATISTICS_OBJECTS,
+        query=PAGE_QUERY,
+    ),
 ]
 
 API_ROWS = PATIENT_ROWS + STAFF_ROWS

@@ -115,6 +115,7 @@ def _build_world() -> World:
 
     secretary = factories.StaffFactory.create(clinic=clinic, role=StaffRole.SECRETARY).user
     factories.StaffFactory.create(clinic=other_clinic, role=StaffRole.SECRETARY)
+    leader = factories.StaffFactory.create(clinic=clinic, role=StaffRole.LEADER).user
     patient = factories.PatientFactory.create()
     stranger = factories.PatientFactory.create()
     factories.PatientFactory.create(national_id=NEWCOMER_NATIONAL_ID, user=None)
@@ -201,7 +202,12 @@ def _build_world() -> World:
     }
     assert patient.user is not None
     return World(
-        ids=ids, sessions={"patient": session_key(patient.user), "staff": session_key(secretary)}
+        ids=ids,
+        sessions={
+            "patient": session_key(patient.user),
+            "staff": session_key(secretary),
+            "leader": session_key(leader),
+        },
     )
 
 
@@ -628,6 +634,31 @@ OFFER_QUERIES: list[Query] = [
     ("part_of_day 10,000 chars", {"part_of_day": LONG}, BAD),
 ]
 CHOOSE = API + "/booking-tasks/{task}/choose/"
+STATISTICS = API + "/statistics/"
+STATISTICS_QUERIES: list[Query] = [
+    ("from February 30", {"from": "2027-02-30"}, BAD),
+    ("from words", {"from": "tomorrow"}, BAD),
+    ("from 10,000 chars", {"from": LONG}, BAD),
+    ("from year 0001", {"from": "0001-01-01", "to": "0001-01-31"}, BAD),
+    ("to year 9999", {"from": "2027-01-01", "to": "9999-12-31"}, BAD),
+    ("to before from", {"from": "2027-01-20", "to": "2027-01-10"}, BAD),
+    ("a 70-year range", {"from": "2027-01-04", "to": "2097-01-01"}, BAD),
+    ("days over a year", {"from": "2026-01-01", "to": "2026-12-31", "resolution": "day"}, BAD),
+    ("resolution year", {"resolution": "year"}, BAD),
+    ("resolution 10,000 chars", {"resolution": LONG}, BAD),
+    ("clinic abc", {"clinic": "abc"}, BAD),
+    ("clinic 2**63", {"clinic": HUGE}, BAD_OR_NOT_FOUND),
+    ("clinic 10**30", {"clinic": VERY_HUGE}, BAD_OR_NOT_FOUND),
+    ("clinic -1", {"clinic": -1}, BAD_OR_NOT_FOUND),
+    ("another clinic", {"clinic": "{other_clinic}"}, NOT_FOUND),
+    ("another clinic's type", {"appointment_type": "{other_type}"}, NOT_FOUND),
+    ("another clinic's clinician", {"clinician": "{other_resource}"}, NOT_FOUND),
+    ("a room as clinician", {"clinician": "{room}"}, NOT_FOUND),
+    ("a missing type", {"appointment_type": "{missing}"}, NOT_FOUND),
+    ("from empty", {"from": ""}, ANY_BELOW_500),
+    ("a month of days", {"from": "2027-01-01", "to": "2027-01-31", "resolution": "day"}, (200,)),
+    ("unknown parameter", {"colour": "blue"}, (200,)),
+]
 
 PATIENT_CASES: list[Case] = [
     # auth
@@ -1186,6 +1217,11 @@ STAFF_CASES: list[Case] = [
     *path_ids("staff", "POST", API + "/staff/plans/{id}/discard/", other="other_plan"),
     *ignored_bodies("staff", "POST", API + "/staff/plans/{plan}/discard/", (200,)),
     *methods("staff", API + "/staff/plans/{plan}/discard/", "GET PUT"),
+    # the leaders' statistics: a secretary may not; a leader's bad input is a 400 by field
+    Case("a secretary", "staff", "GET", STATISTICS, expect=FORBIDDEN),
+    *methods("staff", STATISTICS, "POST DELETE", expect=FORBIDDEN),
+    *queries("leader", STATISTICS, STATISTICS_QUERIES),
+    *methods("leader", STATISTICS, "POST DELETE"),
     # configuration: clinics
     *queries("staff", API + "/staff/clinics/", PAGINATION),
     *methods("staff", API + "/staff/clinics/", "POST DELETE"),

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from access.roles import StaffRole
+from booking.demo_history import HISTORY_DAYS, load_history
 from booking.errors import BookingError
 from booking.models import (
     Absence,
@@ -62,6 +63,9 @@ DEMO_PASSWORD = "demo1234"
 RANDOM_SEED = 20240917
 MONDAY_TO_FRIDAY = (0, 1, 2, 3, 4)
 MAX_BOOKING_ATTEMPTS = 20
+# The working hours hold from before the year of history; a whole number of fortnights back, so
+# the fortnightly Fridays fall on the same weeks as they would from a month ago.
+HOURS_VALID_FROM_DAYS = 30 + 14 * 28
 # Norwegian public holidays (and Christmas and New Year's Eve): (month, day), and days from Easter.
 HOLIDAYS = {(1, 1), (5, 1), (5, 17), (12, 24), (12, 25), (12, 26), (12, 31)}
 EASTER_HOLIDAYS = {-3, -2, 0, 1, 39, 49, 50}
@@ -289,6 +293,13 @@ def at(day: date, hour: int, minute: int, tz: ZoneInfo) -> datetime:
 class Command(BaseCommand):
     help = "Create a demo clinic with staff, resources, patients and booked appointments."
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--without-history",
+            action="store_true",
+            help="Leave out the year of past appointments the leaders' statistics show.",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic():
             if Clinic.objects.filter(name=DEMO_CLINIC).exists():
@@ -297,8 +308,18 @@ class Command(BaseCommand):
                 )
             else:
                 self._refuse_taken_usernames()
-                self._load()
+                clinic = self._load()
+                if not options.get("without_history"):
+                    self._load_history(clinic)
         self._print_logins()
+
+    def _load_history(self, clinic: Clinic) -> None:
+        """A year of past appointments and their history, for the leaders' statistics."""
+        written = load_history(clinic, today=self.today, tz=self.tz)
+        self.stdout.write(
+            f"History of the past {HISTORY_DAYS} days: {written['appointments']:,} past "
+            f"appointments, {written['events']:,} history events (statistics: log in as leder)."
+        )
 
     def _refuse_taken_usernames(self) -> None:
         usernames = [s.username for s in STAFF] + [p.key for p in PATIENTS if p.has_login]
@@ -309,7 +330,7 @@ class Command(BaseCommand):
                 f"Users {names} exist but the demo clinic does not; use a fresh database."
             )
 
-    def _load(self) -> None:
+    def _load(self) -> Clinic:
         self.tz = ZoneInfo("Europe/Oslo")
         self.today = timezone.localdate(timezone=self.tz)
         self.rng = random.Random(RANDOM_SEED)
@@ -342,6 +363,7 @@ class Command(BaseCommand):
                 f"choose by {task.respond_by:%d.%m.%Y}, between {task.earliest_date:%d.%m} "
                 f"and {task.latest_date:%d.%m.%Y}"
             )
+        return clinic
 
     def _print_appointment(self, appointment: Appointment) -> None:
         local = timezone.localtime(appointment.starts_at, self.tz)
@@ -363,7 +385,7 @@ class Command(BaseCommand):
             StaffMembership.objects.create(user=user, clinic=clinic, role=spec.role)
 
     def _create_resources(self, clinic: Clinic) -> None:
-        valid_from = self.today - timedelta(days=30)
+        valid_from = self.today - timedelta(days=HOURS_VALID_FROM_DAYS)
 
         def add(
             kind: ResourceKind,

@@ -22,16 +22,18 @@ appointments"), never a division by zero.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from math import ceil
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import (
     Case,
+    CharField,
     Count,
     DateField,
     DurationField,
@@ -41,6 +43,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Value,
     When,
 )
 from django.db.models.functions import Trunc, TruncDate
@@ -347,6 +350,37 @@ def _local_day(moment: datetime | date) -> date:
     return moment
 
 
+def of_cohort(scope: Scope, through: str = "") -> Q:
+    """The condition on an appointment (reached `through` a relation, e.g. "appointment__")
+    that it is one of the period's appointments. Rows of other tables filter on it joined to
+    their appointment, instead of asking whether the appointment is IN the cohort."""
+    start, end = scope.bounds
+    condition = Q(
+        **{
+            f"{through}clinic_id__in": scope.clinic_ids,
+            f"{through}starts_at__gte": start,
+            f"{through}starts_at__lt": end,
+        }
+    ) & ~Q(**{f"{through}status__in": NOT_APPOINTMENTS})
+    if scope.appointment_type_id is not None:
+        condition &= Q(**{f"{through}appointment_type_id": scope.appointment_type_id})
+    if scope.clinician_id is not None:
+        condition &= Q(**{f"{through}pk__in": cohort(scope)})
+    return condition
+
+
+def _cohort_counts(scope: Scope) -> list[tuple[date, int]]:
+    """The cohort's appointments per bucket."""
+    rows = (
+        cohort(scope)
+        .annotate(bucket=_bucket("starts_at", scope.resolution))
+        .values_list("bucket")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return [(_as_date(day), n) for day, n in rows]
+
+
 def cohort(scope: Scope) -> QuerySet[Appointment]:
     """The period's appointments (see the module's docstring)."""
     start, end = scope.bounds
@@ -386,9 +420,13 @@ def dashboard(scope: Scope, *, now: datetime | None = None) -> Dashboard:
     now = now or timezone.now()
     appointments = cohort(scope)
     bucket_days = scope.buckets
+    volume = list(_appointment_figures(scope, appointments, bucket_days, now))
+    per_bucket = [(day, int(cell.value or 0)) for day, cell in zip(
+        bucket_days, volume[0].by_bucket, strict=True
+    )]  # fmt: skip
     figures = [
-        *_appointment_figures(scope, appointments, bucket_days, now),
-        *_replanning_figures(scope, appointments, bucket_days),
+        *volume,
+        *_replanning_figures(scope, appointments, bucket_days, per_bucket),
         *_self_booking_figures(scope, appointments, bucket_days),
         *_offer_figures(scope, bucket_days),
         *_referral_figures(scope, appointments, bucket_days),
@@ -410,85 +448,111 @@ def _appointment_figures(
     `no_show_rate`: appointments with the status no-show, over those whose outcome is recorded
     (no-show, arrived, checked in or fulfilled)."""
     tally = _Tally(bucket_days, scope.resolution)
+    noshow = Q(status=AppointmentStatus.NOSHOW)
     rows = (
         appointments.annotate(bucket=_bucket("starts_at", scope.resolution))
-        .values("bucket", "status")
-        .annotate(n=Count("id"))
+        .values("bucket")
+        .order_by()
+        .annotate(
+            n=Count("id"),
+            noshow=Count("id", filter=noshow),
+            outcome=Count("id", filter=noshow | Q(status__in=ATTENDED)),
+        )
     )
     for row in rows:
-        day, n = row["bucket"], row["n"]
-        tally.add("appointments", day, n)
-        if row["status"] == AppointmentStatus.NOSHOW:
-            tally.add("noshow", day, n)
-            tally.add("outcome", day, n)
-        elif row["status"] in ATTENDED:
-            tally.add("outcome", day, n)
+        day = row["bucket"]
+        tally.add("appointments", day, row["n"])
+        tally.add("noshow", day, row["noshow"])
+        tally.add("outcome", day, row["outcome"])
     yield tally.count_figure("appointments", _("Appointments"), "volume")
     yield tally.share_figure(
         "no_show_rate", _("No-shows"), "attendance", of="noshow", base="outcome"
     )
 
 
+WAITLIST_CLASS = "waitlist"
+
+
+def replanning_class(appointment_types: Iterable[tuple[int, int]]) -> Case:
+    """`replanning_cause()` as SQL over history rows, for the database to count: the cause's
+    value, "waitlist" for a waitlist fill, NULL for what is no re-planning.
+    `appointment_types`: (id, change cutoff hours) of every type the rows may have. A test
+    holds the two definitions equal for every kind, cause, actor and timing."""
+    late = Q(pk__in=[])
+    for type_id, hours in appointment_types:
+        late |= Q(
+            appointment_type_id=type_id,
+            old_starts_at__lt=F("occurred_at") + timedelta(hours=hours),
+        )
+    moved, cancelled = Q(kind=EventKind.RESCHEDULED), Q(kind=EventKind.CANCELLED)
+    patients = Q(cause=EventCause.PATIENT_CHANGE)
+    return Case(
+        When(moved & Q(cause=EventCause.WAITLIST_FILL), then=Value(WAITLIST_CLASS)),
+        When(moved & patients & Q(actor_kind__in=PATIENT_SIDE), then=Value(Cause.PATIENT_CHANGE)),
+        When(moved & patients, then=Value(Cause.CLINIC_PHONE_CHANGE)),
+        When(moved, then=Value(Cause.CLINIC_REPLANNING)),
+        When(cancelled & patients & late, then=Value(Cause.PATIENT_CANCELLATION_LATE)),
+        When(cancelled & patients, then=Value(Cause.PATIENT_CANCELLATION)),
+        When(cancelled, then=Value(Cause.CLINIC_CANCELLATION)),
+        default=Value(None),
+        output_field=CharField(),
+    )
+
+
 def _replanning_figures(
-    scope: Scope, appointments: QuerySet[Appointment], bucket_days: list[date]
+    scope: Scope,
+    appointments: QuerySet[Appointment],
+    bucket_days: list[date],
+    cohort_counts: Sequence[tuple[date, int]] | None = None,
 ) -> Iterator[Figure]:
     """`replannings`: re-planning events of the cohort's appointments, by cause and in all.
     `replanned_share` (and per cause): appointments with at least one such event, over the
     cohort. `waitlist_fills`: moves of the cohort's appointments to an earlier time taken from
     the waitlist; `waitlist_days_gained`: the local days between the old and the new time,
-    summed over them."""
+    summed over them. Classed and counted in the database (`replanning_class`)."""
     tally = _Tally(bucket_days, scope.resolution)
-    appointment_counts = (
-        appointments.annotate(bucket=_bucket("starts_at", scope.resolution))
-        .values("bucket")
-        .annotate(n=Count("id"))
-    )
-    for row in appointment_counts:
-        tally.add("appointments", row["bucket"], row["n"])
+    for day, n in cohort_counts if cohort_counts is not None else _cohort_counts(scope):
+        tally.add("appointments", day, n)
+    types = AppointmentType.objects.filter(clinic_id__in=scope.clinic_ids)
     events = (
         AppointmentEvent.objects.filter(
-            appointment__in=appointments, kind__in=(EventKind.RESCHEDULED, EventKind.CANCELLED)
+            of_cohort(scope, "appointment__"),
+            kind__in=(EventKind.RESCHEDULED, EventKind.CANCELLED),
         )
-        .annotate(bucket=_bucket("appointment__starts_at", scope.resolution))
-        .values_list(
-            "appointment_id",
-            "bucket",
-            "kind",
-            "cause",
-            "actor_kind",
-            "old_starts_at",
-            "new_starts_at",
-            "occurred_at",
-            "appointment_type__change_cutoff_hours",
+        .annotate(
+            bucket=_bucket("appointment__starts_at", scope.resolution),
+            klass=replanning_class(types.values_list("pk", "change_cutoff_hours")),
         )
-        .order_by()  # counted whatever the order: no sort of the year's events
+        .values("bucket")
+        .order_by()
     )
-    seen: set[tuple[int, str]] = set()
-    for pk, day, kind, cause, actor_kind, old, new, occurred, cutoff in events.iterator(
-        chunk_size=5000
-    ):
-        if kind == EventKind.RESCHEDULED and cause == EventCause.WAITLIST_FILL:
-            tally.add("waitlist_fills", day)
-            if old is not None and new is not None:
-                gained = (_local_day(old) - _local_day(new)).days
-                tally.add("waitlist_days_gained", day, gained)
-            continue
-        found = replanning_cause(
-            kind=kind,
-            cause=cause,
-            actor_kind=actor_kind,
-            old_starts_at=old,
-            occurred_at=occurred,
-            change_cutoff_hours=cutoff,
-        )
-        if found is None:
-            continue
-        tally.add("replannings", day)
-        tally.add(f"replannings_{found}", day)
-        for key in ("any", str(found)):
-            if (pk, key) not in seen:
-                seen.add((pk, key))
-                tally.add(f"replanned_{key}", day)
+    replanned = ~Q(klass=WAITLIST_CLASS) & Q(klass__isnull=False)
+    rows = events.annotate(
+        any=Count("appointment_id", distinct=True, filter=replanned),
+        fills=Count("id", filter=Q(klass=WAITLIST_CLASS)),
+        **{f"n_{c}": Count("id", filter=Q(klass=c)) for c in Cause},
+        **{f"a_{c}": Count("appointment_id", distinct=True, filter=Q(klass=c)) for c in Cause},
+    )
+    for row in rows:
+        counts: dict[str, Any] = dict(row)
+        day = counts["bucket"]
+        tally.add("replanned_any", day, counts["any"])
+        tally.add("waitlist_fills", day, counts["fills"])
+        for cause in Cause:
+            tally.add("replannings", day, counts[f"n_{cause}"])
+            tally.add(f"replannings_{cause}", day, counts[f"n_{cause}"])
+            tally.add(f"replanned_{cause}", day, counts[f"a_{cause}"])
+    fills = AppointmentEvent.objects.filter(
+        of_cohort(scope, "appointment__"),
+        kind=EventKind.RESCHEDULED,
+        cause=EventCause.WAITLIST_FILL,
+        old_starts_at__isnull=False,
+        new_starts_at__isnull=False,
+    ).annotate(bucket=_bucket("appointment__starts_at", scope.resolution))
+    moves = fills.values_list("bucket", "old_starts_at", "new_starts_at").order_by()
+    for day, old, new in moves:
+        if old is not None and new is not None:  # both are, by the filter
+            tally.add("waitlist_days_gained", day, (_local_day(old) - _local_day(new)).days)
     yield tally.count_figure("replannings", _("Re-plannings"), "replanning")
     yield tally.share_figure(
         "replanned_share",
@@ -546,23 +610,29 @@ def _self_booking_figures(
     `moved_past_planned`: appointments not cancelled whose time is now later than the first
     time they were given, over the cohort's appointments not cancelled."""
     tally = _Tally(bucket_days, scope.resolution)
+    patient = Q(actor_kind__in=PATIENT_SIDE)
+    batch = ~patient & Q(cause=EventCause.BATCH_PLANNING)
+    kept = ~Q(appointment__status=AppointmentStatus.CANCELLED)
     rows = (
-        AppointmentEvent.objects.filter(appointment__in=appointments, kind=EventKind.CREATED)
+        AppointmentEvent.objects.filter(of_cohort(scope, "appointment__"), kind=EventKind.CREATED)
         .annotate(bucket=_bucket("appointment__starts_at", scope.resolution))
-        .values("bucket", "cause", "actor_kind", "appointment__status")
+        .values("bucket")
+        .order_by()
         .annotate(
-            n=Count("id"),
-            later=Count("id", filter=Q(appointment__starts_at__gt=F("new_starts_at"))),
+            created=Count("id"),
+            patient=Count("id", filter=patient),
+            batch=Count("id", filter=batch),
+            kept=Count("id", filter=kept),
+            later=Count("id", filter=kept & Q(appointment__starts_at__gt=F("new_starts_at"))),
         )
     )
     for row in rows:
-        day, n = row["bucket"], row["n"]
-        source = booking_source(cause=row["cause"], actor_kind=row["actor_kind"])
-        tally.add("created", day, n)
-        tally.add(f"source_{source}", day, n)
-        if row["appointment__status"] != AppointmentStatus.CANCELLED:
-            tally.add("kept", day, n)
-            tally.add("later", day, row["later"])
+        day = row["bucket"]
+        for key in ("created", "kept", "later"):
+            tally.add(key, day, row[key])
+        tally.add(f"source_{Source.PATIENT}", day, row["patient"])
+        tally.add(f"source_{Source.BATCH}", day, row["batch"])
+        tally.add(f"source_{Source.CLINIC}", day, row["created"] - row["patient"] - row["batch"])
     for source in Source:
         yield tally.share_figure(
             f"booked_by_{source}",
@@ -598,12 +668,18 @@ def _offer_figures(scope: Scope, bucket_days: list[date]) -> Iterator[Figure]:
     period (local day of creation) in the scope's clinics and type, that are decided: chosen
     among the first times offered, chosen after asking for more times, or not chosen by the
     patient (the clinic or the batch planner assigned a time, or the task was cancelled).
-    Open tasks and tasks answering a clinic's move are not counted. Not narrowed by clinician:
-    a task has no clinician until a time is chosen."""
+    Open tasks are not counted, nor tasks answering a clinic's move unless the patient chose
+    another time (keeping the clinic's new time leaves a chosen task without the record of
+    where the time was found: it was not offered). Not narrowed by clinician: a task has no
+    clinician until a time is chosen."""
     start, end = scope.bounds
-    tasks = BookingTask.objects.filter(
-        clinic_id__in=scope.clinic_ids, created_at__gte=start, created_at__lt=end
-    ).exclude(status__in=(BookingTaskStatus.OPEN, BookingTaskStatus.MOVED))
+    tasks = (
+        BookingTask.objects.filter(
+            clinic_id__in=scope.clinic_ids, created_at__gte=start, created_at__lt=end
+        )
+        .exclude(status__in=(BookingTaskStatus.OPEN, BookingTaskStatus.MOVED))
+        .exclude(status=BookingTaskStatus.CHOSEN, chosen_after_more_times__isnull=True)
+    )
     if scope.appointment_type_id is not None:
         tasks = tasks.filter(appointment_type_id=scope.appointment_type_id)
     rows = (
@@ -661,7 +737,8 @@ def _referral_figures(
     day = TruncDate("appointment__starts_at", tzinfo=OSLO)
     rows = (
         BookingTask.objects.filter(
-            appointment__in=appointments.exclude(status=AppointmentStatus.CANCELLED),
+            of_cohort(scope, "appointment__"),
+            ~Q(appointment__status=AppointmentStatus.CANCELLED),
             referral__isnull=False,
         )
         .exclude(Exists(earlier))
@@ -733,7 +810,8 @@ def _preparation_figures(
     by_appointment = Q(appointment_day__lt=today) & ~Q(timing=PreparationTiming.DEADLINE)
     rows = (
         PreparationTask.objects.filter(
-            appointment__in=appointments.exclude(status=AppointmentStatus.CANCELLED)
+            of_cohort(scope, "appointment__"),
+            ~Q(appointment__status=AppointmentStatus.CANCELLED),
         )
         .annotate(
             bucket=_bucket("appointment__starts_at", scope.resolution),
@@ -741,6 +819,7 @@ def _preparation_figures(
             done_day=TruncDate("done_at", tzinfo=OSLO),
         )
         .values("bucket")
+        .order_by()
         .annotate(
             due=Count("id", filter=by_deadline | by_appointment),
             on_time=Count(

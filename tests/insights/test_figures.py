@@ -437,6 +437,7 @@ def test_offer_acceptance_counts_the_decided_tasks_created_in_the_period(
     task(BookingTaskStatus.ASSIGNED)
     task(BookingTaskStatus.CANCELLED)
     task(BookingTaskStatus.OPEN)  # still open: not counted
+    task(BookingTaskStatus.CHOSEN, None)  # the clinic's move, kept: no time was offered
     task(BookingTaskStatus.CHOSEN, False, created=oslo(2027, 4, 1, 0, 0))  # April
 
     march = board(leader, *MARCH)
@@ -555,3 +556,49 @@ def test_the_history_the_booking_services_write_gives_the_figures(
     assert total(january, "booked_by_patient") == (2, 3)
     assert total(january, "booked_by_clinic") == (1, 3)
     assert total(january, "moved_past_planned") == (1, 2)
+
+
+def test_the_database_classes_every_history_row_as_replanning_cause_does(history, control_type):
+    from itertools import product
+
+    appointment = history.appointment(oslo(2027, 3, 10, 10))
+    start = appointment.starts_at
+    combinations = list(product(EventKind.values, EventCause.values, ActorKind.values))
+    expected = {}
+    for hours in (1, 47, 48, 49, 300):
+        at = start - timedelta(hours=hours)
+        with time_machine.travel(at, tick=False):
+            AppointmentEvent.objects.bulk_create(
+                AppointmentEvent(
+                    appointment=appointment,
+                    clinic_id=appointment.clinic_id,
+                    appointment_type_id=appointment.appointment_type_id,
+                    kind=kind,
+                    cause=cause,
+                    actor_kind=actor_kind,
+                    old_starts_at=start,
+                    new_starts_at=start,
+                )
+                for kind, cause, actor_kind in combinations
+            )
+        for kind, cause, actor_kind in combinations:
+            python = replanning_cause(
+                kind=kind,
+                cause=cause,
+                actor_kind=actor_kind,
+                old_starts_at=start,
+                occurred_at=at,
+                change_cutoff_hours=control_type.change_cutoff_hours,
+            )
+            waitlist = kind == EventKind.RESCHEDULED and cause == EventCause.WAITLIST_FILL
+            expected[(kind, cause, actor_kind, at)] = "waitlist" if waitlist else python
+    classed = AppointmentEvent.objects.filter(
+        appointment=appointment, occurred_at__gt=start - timedelta(days=20)
+    ).annotate(
+        klass=figures.replanning_class([(control_type.pk, control_type.change_cutoff_hours)])
+    )
+
+    found = {(e.kind, e.cause, e.actor_kind, e.occurred_at): e.klass for e in classed}
+
+    assert len(found) == len(expected) == 6 * 7 * 4 * 5
+    assert found == expected

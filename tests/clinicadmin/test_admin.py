@@ -114,7 +114,7 @@ def form_data(response) -> dict[str, str]:
             value = field.value()
             widget = field.field.widget
             if isinstance(widget, MultiWidget):
-                parts = widget.decompress(value)
+                parts = widget.decompress(value) or []
                 data |= {f"{field.html_name}_{i}": _text(p) for i, p in enumerate(parts)}
             elif value is not None and value is not False:
                 data[field.html_name] = _text(value)

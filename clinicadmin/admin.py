@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import widgets
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
@@ -108,12 +109,33 @@ def save_rows(
             formset.changed_objects.append((update(row.instance, **fields), row.changed_data))
 
 
+class MinuteSplitDateTime(widgets.AdminSplitDateTime):
+    """A date and a time of day in hours and minutes, as the clinic's clock shows it."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.widgets[1].format = "%H:%M"
+
+
+# Times of day in hours and minutes (08:00, not 08:00:00), as the API takes them.
+IN_MINUTES: dict[type[models.Field[Any, Any]], dict[str, Any]] = {
+    models.TimeField: {"widget": widgets.AdminTimeWidget(format="%H:%M")},
+    models.DateTimeField: {"form_class": forms.SplitDateTimeField, "widget": MinuteSplitDateTime},
+}
+MEDIA_CSS = {"all": ["clinicadmin/admin.css"]}
+
+
 class ClinicScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """A model's rows in the user's clinics, from the selector `rows(user, capability=...)`;
     changed only where the user's role may (secretaries and leaders), never deleted unless
     the subclass says so."""
 
     rows: Rows
+    formfield_overrides = IN_MINUTES
+
+    class Media:
+        css = MEDIA_CSS
+
     clinic_path = "clinic_id"  # how a row names its clinic
     deletable = False
 
@@ -170,6 +192,7 @@ class ClinicScopedInline(admin.TabularInline):  # type: ignore[type-arg]
 
     rows: Rows
     extra = 1
+    formfield_overrides = IN_MINUTES
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return type(self).rows(request.user, capability=READ)

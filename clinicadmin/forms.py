@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.dates import WEEKDAYS
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from booking import configuration
@@ -16,7 +17,7 @@ WEEKDAY_CHOICES = sorted(WEEKDAYS.items())  # Django's own names, in every langu
 
 class ResourceForm(forms.ModelForm):  # type: ignore[type-arg]
     tags = forms.CharField(
-        label=_("tags"),
+        label=capfirst(Resource._meta.get_field("tags").verbose_name),
         required=False,
         help_text=_("Skills or features, separated by commas, e.g. endoscopist, children."),
     )

@@ -1,5 +1,5 @@
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.fields import RangeBoundary, RangeOperators
@@ -17,6 +17,23 @@ from booking.constraints import (
 )
 from patients.models import Patient
 from patients.validators import validate_e164_phone
+
+# Days a configuration may name. Outside these years local-time arithmetic overflows Python's
+# datetime (year 1 in Europe/Oslo is UTC+00:43; 9999-12-31 has no next day), and no outpatient
+# appointment lies there.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+
+
+def days_out_of_range(**days: date | None) -> dict[str, ValidationError]:
+    """A field error for each of the days given that lies outside FIRST_DAY-LAST_DAY."""
+    return {
+        name: ValidationError(
+            _("Choose a date between 2000-01-01 and 2199-12-31."), code="out_of_range"
+        )
+        for name, day in days.items()
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY
+    }
 
 
 def validate_time_zone(value: str) -> None:
@@ -144,11 +161,15 @@ class WorkingHours(models.Model):
         return f"{self.resource}: {self.weekday} {self.start_time}-{self.end_time}"
 
     def clean(self) -> None:
-        errors = {}
+        errors = days_out_of_range(valid_from=self.valid_from, valid_until=self.valid_until)
         if self.start_time and self.end_time and self.end_time <= self.start_time:
-            errors["end_time"] = _("The end time must be after the start time.")
-        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
-            errors["valid_until"] = _("The last valid day must not be before the first.")
+            errors["end_time"] = ValidationError(
+                _("The end time must be after the start time."), code="end_before_start"
+            )
+        if not errors and self.valid_until and self.valid_until < self.valid_from:
+            errors["valid_until"] = ValidationError(
+                _("The last valid day must not be before the first."), code="end_before_start"
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -190,6 +211,10 @@ class Absence(models.Model):
         return f"{self.resource} away {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"
 
     def clean(self) -> None:
+        days = {name: getattr(self, name) for name in ("starts_at", "ends_at")}
+        errors = days_out_of_range(**{n: d.date() for n, d in days.items() if d is not None})
+        if errors:
+            raise ValidationError(errors)
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": _("The absence must end after it starts.")})
         if self.starts_at and self.ends_at and self.ends_at - self.starts_at > MAX_ABSENCE:

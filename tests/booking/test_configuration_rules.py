@@ -72,3 +72,41 @@ def test_an_absence_that_ends_when_it_starts_is_refused(clinician):
         )
     assert errors == {"ends_at": ["The absence must end after it starts."]}
     assert not Absence.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("valid_from", "valid_until", "field"),
+    [
+        (date(1, 1, 1), None, "valid_from"),
+        (date(2027, 1, 1), date(9999, 12, 31), "valid_until"),
+    ],
+)
+def test_working_hours_are_held_to_the_years_local_time_can_reckon(
+    clinician, valid_from, valid_until, field
+):
+    with translation.override("en"):
+        errors = field_errors(
+            configuration.working_hours_create,
+            resource=clinician,
+            weekday=5,
+            start_time=time(8, 0),
+            end_time=time(12, 0),
+            valid_from=valid_from,
+            valid_until=valid_until,
+        )
+    assert errors == {field: ["Choose a date between 2000-01-01 and 2199-12-31."]}
+
+
+def test_an_absence_in_the_year_9999_is_refused(clinician):
+    with translation.override("en"):
+        errors = field_errors(
+            configuration.absence_create,
+            resource=clinician,
+            starts_at=oslo(9999, 12, 30, 8),
+            ends_at=oslo(9999, 12, 30, 16),
+            reason="sick",
+        )
+    assert errors == {
+        "starts_at": ["Choose a date between 2000-01-01 and 2199-12-31."],
+        "ends_at": ["Choose a date between 2000-01-01 and 2199-12-31."],
+    }

@@ -470,3 +470,26 @@ def test_every_configuration_page_renders_in_bokmal(world, secretary):
     assert secretary.get(f"{ADMIN}/{PAGES['resource']}/add/").status_code == 200
     assert secretary.get(f"{ADMIN}/{PAGES['type']}/add/").status_code == 200
     assert secretary.get(f"{ADMIN}/{PAGES['clinic']}/add/").status_code == 403
+
+
+def test_working_hours_from_the_year_1_are_a_form_error_as_in_the_api(world, clinic):
+    user = factories.StaffFactory.create(clinic=clinic, role=StaffRole.LEADER).user
+    leader = Client(headers={"Accept-Language": "en"})
+    leader.force_login(user)
+    resource_id = world["A"]["resource"]
+    data = form_data(resource_page(leader, resource_id))
+    add_row(
+        data,
+        "working_hours",
+        weekday="5",
+        start_time="08:00",
+        end_time="12:00",
+        valid_from="0001-01-01",
+        interval_weeks="1",
+    )
+
+    response = leader.post(f"{ADMIN}/{PAGES['resource']}/{resource_id}/change/", data)
+
+    assert response.status_code == 200
+    assert "Choose a date between 2000-01-01 and 2199-12-31." in response.content.decode()
+    assert not WorkingHours.objects.filter(resource_id=resource_id, weekday=5).exists()

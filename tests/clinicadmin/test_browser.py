@@ -48,7 +48,9 @@ def test_a_secretary_opens_a_type_and_a_resource(chromium: Browser, live_server)
         PreparationTemplate.objects.create(
             appointment_type=colonoscopy, title=title, timing=timing, days_before=days
         )
-    user = factories.StaffFactory.create(clinic=clinic, role=StaffRole.SECRETARY).user
+    user = factories.StaffFactory.create(
+        clinic=clinic, role=StaffRole.SECRETARY, user__username="sekretaer", user__first_name="Siri"
+    ).user
 
     page = chromium.new_context(viewport=DESKTOP, locale="nb").new_page()
     page.goto(f"{live_server.url}/admin/login/")

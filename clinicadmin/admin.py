@@ -252,8 +252,18 @@ class ClinicAdmin(ClinicScopedAdmin):
 class WorkingHoursInline(ClinicScopedInline):
     model = WorkingHours
     rows = staticmethod(selectors.staff_working_hours)
-    fields = ["weekday", "start_time", "end_time", "valid_from", "valid_until", "interval_weeks"]
+    HOURS = ["start_time", "end_time", "valid_from", "valid_until", "interval_weeks"]
+    fields = ["weekday", *HOURS]
+    readonly_fields = ["day"]
     extra = 0
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        """For those who only see the hours, the weekday by name (the field holds 0-6)."""
+        return ["weekday" if self.has_change_permission(request, obj) else "day", *self.HOURS]
+
+    @admin.display(description=WorkingHours._meta.get_field("weekday").verbose_name)
+    def day(self, hours: WorkingHours) -> str:
+        return str(dict(WEEKDAY_CHOICES)[hours.weekday])
 
     def formfield_for_dbfield(
         self, db_field: models.Field[Any, Any], request: HttpRequest, **kwargs: Any

@@ -11,6 +11,7 @@ from unittest import mock
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.core.exceptions import ValidationError
 from django.forms import MultiWidget
 from django.test import Client
 
@@ -493,3 +494,69 @@ def test_working_hours_from_the_year_1_are_a_form_error_as_in_the_api(world, cli
     assert response.status_code == 200
     assert "Choose a date between 2000-01-01 and 2199-12-31." in response.content.decode()
     assert not WorkingHours.objects.filter(resource_id=resource_id, weekday=5).exists()
+
+
+def test_a_clinician_sees_working_hours_by_weekday_name(world, clinician_user):
+    page = resource_page(clinician_user, world["A"]["resource"])
+    text = page.content.decode()
+    assert "mandag" in text
+    assert 'name="working_hours-0-weekday"' not in text  # nothing to change
+
+
+def test_a_leader_changes_the_configuration(world, clinic):
+    leader = logged_in(factories.StaffFactory.create(clinic=clinic, role=StaffRole.LEADER).user)
+    clinic_page = f"{ADMIN}/{PAGES['clinic']}/{world['A']['clinic']}/change/"
+    data = form_data(leader.get(clinic_page))
+    data["phone"] = "+4755123456"
+
+    response = leader.post(clinic_page, data)
+
+    assert response.status_code == 302, errors_of(response)
+    clinic.refresh_from_db()
+    assert clinic.phone == "+4755123456"
+
+
+def test_a_secretary_here_and_clinician_there_only_sees_the_other_clinics_rows(
+    world, clinic, clinic_b
+):
+    user = factories.StaffFactory.create(clinic=clinic, role=StaffRole.SECRETARY).user
+    factories.StaffFactory.create(user=user, clinic=clinic_b, role=StaffRole.CLINICIAN)
+    client = logged_in(user)
+    assert shown_ids(client, "type") == {world["A"]["type"], world["B"]["type"]}
+    theirs = f"{ADMIN}/{PAGES['type']}/{world['B']['type']}/change/"
+    page = client.get(theirs)
+    assert page.status_code == 200
+    assert not page.context["has_change_permission"]
+    assert client.post(theirs, form_data(page)).status_code == 403
+    form = client.get(f"{ADMIN}/{PAGES['resource']}/add/").context["adminform"].form
+    assert list(form.fields["clinic"].queryset) == [clinic]  # changes only where she may
+
+
+def test_a_resource_cannot_be_moved_to_another_clinic(world, secretary):
+    resource_id = world["A"]["resource"]
+    data = form_data(resource_page(secretary, resource_id))
+    data["clinic"] = str(world["B"]["clinic"])
+
+    response = secretary.post(f"{ADMIN}/{PAGES['resource']}/{resource_id}/change/", data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["clinic"]
+    assert Resource.objects.get(pk=resource_id).clinic_id == world["A"]["clinic"]
+
+
+def test_a_refusal_only_the_service_makes_is_shown_and_nothing_is_written(world, secretary):
+    """Should a service refuse what the forms let through (a row changed meanwhile), the
+    admin's transaction is rolled back and the refusal is shown: never a 500."""
+    resource_id = world["A"]["resource"]
+    data = form_data(resource_page(secretary, resource_id))
+    data["name"] = "Dr. Endret"
+    refusal = ValidationError("Ressursen ble endret i mellomtiden.")
+    with mock.patch.object(configuration, "resource_update", side_effect=refusal):
+        response = secretary.post(
+            f"{ADMIN}/{PAGES['resource']}/{resource_id}/change/", data, follow=True
+        )
+
+    assert response.redirect_chain == [(f"{ADMIN}/{PAGES['resource']}/{resource_id}/change/", 302)]
+    assert "Ressursen ble endret i mellomtiden." in response.content.decode()
+    assert Resource.objects.get(pk=resource_id).name != "Dr. Endret"
+    assert not LogEntry.objects.exists()

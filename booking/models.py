@@ -1,5 +1,5 @@
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.fields import RangeBoundary, RangeOperators
@@ -18,6 +18,23 @@ from booking.constraints import (
 from patients.models import Patient
 from patients.validators import validate_e164_phone
 
+# Days a configuration may name. Outside these years local-time arithmetic overflows Python's
+# datetime (year 1 in Europe/Oslo is UTC+00:43; 9999-12-31 has no next day), and no outpatient
+# appointment lies there.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+
+
+def days_out_of_range(**days: date | None) -> dict[str, ValidationError]:
+    """A field error for each of the days given that lies outside FIRST_DAY-LAST_DAY."""
+    return {
+        name: ValidationError(
+            _("Choose a date between 2000-01-01 and 2199-12-31."), code="out_of_range"
+        )
+        for name, day in days.items()
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY
+    }
+
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -25,19 +42,22 @@ def validate_time_zone(value: str) -> None:
 
 
 class Clinic(models.Model):
-    name = models.CharField(max_length=200)
-    address = models.CharField(max_length=300, blank=True)
+    name = models.CharField(_("name"), max_length=200)
+    address = models.CharField(_("address"), max_length=300, blank=True)
     phone = models.CharField(
+        _("phone"),
         max_length=16,
         blank=True,
         validators=[validate_e164_phone],
         help_text=_("Where patients phone the clinic, e.g. +4755000000."),
     )
     time_zone = models.CharField(
-        max_length=64, default="Europe/Oslo", validators=[validate_time_zone]
+        _("time zone"), max_length=64, default="Europe/Oslo", validators=[validate_time_zone]
     )
 
     class Meta:
+        verbose_name = _("clinic")
+        verbose_name_plural = _("clinics")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -74,15 +94,22 @@ class ResourceKind(models.TextChoices):
 
 
 class Resource(models.Model):
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="resources")
-    kind = models.CharField(max_length=20, choices=ResourceKind.choices)
-    name = models.CharField(max_length=200)
-    tags = models.JSONField(
-        default=list, blank=True, help_text=_('Skills or features, e.g. ["endoscopist"].')
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, related_name="resources", verbose_name=_("clinic")
     )
-    is_active = models.BooleanField(default=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=ResourceKind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    tags = models.JSONField(
+        _("tags"),
+        default=list,
+        blank=True,
+        help_text=_('Skills or features, e.g. ["endoscopist"].'),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
+        verbose_name = _("resource")
+        verbose_name_plural = _("resources")
         ordering = ["clinic", "kind", "name"]
         indexes = [models.Index(fields=["clinic", "kind"])]
 
@@ -93,20 +120,28 @@ class Resource(models.Model):
 class WorkingHours(models.Model):
     """A recurring weekly rule: the resource works `weekday` from start to end, local time."""
 
-    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="working_hours")
-    weekday = models.PositiveSmallIntegerField(
-        validators=[MaxValueValidator(6)], help_text="0 = Monday, 6 = Sunday"
+    resource = models.ForeignKey(
+        Resource,
+        on_delete=models.CASCADE,
+        related_name="working_hours",
+        verbose_name=_("resource"),
     )
-    start_time = models.TimeField()
-    end_time = models.TimeField()
-    valid_from = models.DateField()
-    valid_until = models.DateField(null=True, blank=True)
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"), validators=[MaxValueValidator(6)], help_text="0 = Monday, 6 = Sunday"
+    )
+    start_time = models.TimeField(_("from"))
+    end_time = models.TimeField(_("until"))
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
     interval_weeks = models.PositiveSmallIntegerField(
-        default=1, validators=[MinValueValidator(1), MaxValueValidator(8)]
+        _("every how many weeks"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(8)],
     )
 
     class Meta:
-        verbose_name_plural = "working hours"
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
         ordering = ["resource", "weekday", "start_time"]
         constraints = [
             models.CheckConstraint(condition=Q(weekday__lte=6), name="working_hours_weekday_0_6"),
@@ -125,6 +160,19 @@ class WorkingHours(models.Model):
     def __str__(self) -> str:
         return f"{self.resource}: {self.weekday} {self.start_time}-{self.end_time}"
 
+    def clean(self) -> None:
+        errors = days_out_of_range(valid_from=self.valid_from, valid_until=self.valid_until)
+        if self.start_time and self.end_time and self.end_time <= self.start_time:
+            errors["end_time"] = ValidationError(
+                _("The end time must be after the start time."), code="end_before_start"
+            )
+        if not errors and self.valid_until and self.valid_until < self.valid_from:
+            errors["valid_until"] = ValidationError(
+                _("The last valid day must not be before the first."), code="end_before_start"
+            )
+        if errors:
+            raise ValidationError(errors)
+
 
 class AbsenceReason(models.TextChoices):
     SICK = "sick", _("Sick leave")
@@ -140,13 +188,17 @@ MAX_ABSENCE = timedelta(days=731)
 
 
 class Absence(models.Model):
-    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="absences")
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    reason = models.CharField(max_length=20, choices=AbsenceReason.choices)
-    note = models.CharField(max_length=300, blank=True)
+    resource = models.ForeignKey(
+        Resource, on_delete=models.CASCADE, related_name="absences", verbose_name=_("resource")
+    )
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    reason = models.CharField(_("reason"), max_length=20, choices=AbsenceReason.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
 
     class Meta:
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
         ordering = ["starts_at"]
         indexes = [models.Index(fields=["resource", "starts_at"])]
         constraints = [
@@ -159,6 +211,12 @@ class Absence(models.Model):
         return f"{self.resource} away {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"
 
     def clean(self) -> None:
+        days = {name: getattr(self, name) for name in ("starts_at", "ends_at")}
+        errors = days_out_of_range(**{n: d.date() for n, d in days.items() if d is not None})
+        if errors:
+            raise ValidationError(errors)
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": _("The absence must end after it starts.")})
         if self.starts_at and self.ends_at and self.ends_at - self.starts_at > MAX_ABSENCE:
             raise ValidationError(
                 {
@@ -180,57 +238,80 @@ MAX_RULE_HOURS = 24 * 365
 
 
 class AppointmentType(models.Model):
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="appointment_types")
-    name = models.CharField(max_length=200)
+    clinic = models.ForeignKey(
+        Clinic,
+        on_delete=models.PROTECT,
+        related_name="appointment_types",
+        verbose_name=_("clinic"),
+    )
+    name = models.CharField(_("name"), max_length=200)
     patient_facing_name = models.CharField(
+        _("name shown to patients"),
         max_length=200,
         blank=True,
         help_text=_("A neutral name shown to patients, for sensitive types."),
     )
-    location = models.CharField(max_length=300, blank=True)
+    location = models.CharField(_("location"), max_length=300, blank=True)
     contact_mode = models.CharField(
-        max_length=20, choices=ContactMode.choices, default=ContactMode.IN_PERSON
+        _("contact mode"),
+        max_length=20,
+        choices=ContactMode.choices,
+        default=ContactMode.IN_PERSON,
     )
     duration_minutes = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(5), MaxValueValidator(600)]
+        _("duration (minutes)"), validators=[MinValueValidator(5), MaxValueValidator(600)]
     )
     grid_minutes = models.PositiveSmallIntegerField(
-        default=5, validators=[MinValueValidator(5), MaxValueValidator(120)]
+        _("start times every (minutes)"),
+        default=5,
+        validators=[MinValueValidator(5), MaxValueValidator(120)],
     )
     buffer_before_minutes = models.PositiveSmallIntegerField(
-        default=0, validators=[MaxValueValidator(240)]
+        _("buffer before (minutes)"), default=0, validators=[MaxValueValidator(240)]
     )
     buffer_after_minutes = models.PositiveSmallIntegerField(
-        default=0, validators=[MaxValueValidator(240)]
+        _("buffer after (minutes)"), default=0, validators=[MaxValueValidator(240)]
     )
     self_bookable = models.BooleanField(
-        default=False, help_text=_("Patients may choose and change this type themselves.")
+        _("patients book themselves"),
+        default=False,
+        help_text=_("Patients may choose and change this type themselves."),
     )
     requires_confirmation = models.BooleanField(
-        default=False, help_text=_("A secretary confirms the patient's choice (status pending).")
+        _("needs confirmation"),
+        default=False,
+        help_text=_("A secretary confirms the patient's choice (status pending)."),
     )
     min_notice_hours = models.PositiveSmallIntegerField(
-        default=24, validators=[MaxValueValidator(MAX_RULE_HOURS)]
+        _("minimum notice (hours)"), default=24, validators=[MaxValueValidator(MAX_RULE_HOURS)]
     )
     booking_horizon_days = models.PositiveSmallIntegerField(
-        default=90, validators=[MinValueValidator(1), MaxValueValidator(730)]
+        _("bookable how far ahead (days)"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(730)],
     )
     change_cutoff_hours = models.PositiveSmallIntegerField(
-        default=48, validators=[MaxValueValidator(MAX_RULE_HOURS)]
+        _("last change before the time (hours)"),
+        default=48,
+        validators=[MaxValueValidator(MAX_RULE_HOURS)],
     )
     max_patient_changes = models.PositiveSmallIntegerField(
-        default=2, validators=[MaxValueValidator(100)]
+        _("changes a patient may make"), default=2, validators=[MaxValueValidator(100)]
     )
     offers_count = models.PositiveSmallIntegerField(
-        default=6, validators=[MinValueValidator(1), MaxValueValidator(50)]
+        _("times offered at once"),
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(_("active"), default=True)
     # Renewed by PostgreSQL triggers (migration 0008) on every change to the type, its
     # requirements, its preparation templates or its clinic. A booking made with a type kept
     # from an earlier request checks it (booking.rows.with_appointment_type).
     catalogue_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
+        verbose_name = _("appointment type")
+        verbose_name_plural = _("appointment types")
         ordering = ["clinic", "name"]
         constraints = [
             models.CheckConstraint(
@@ -266,15 +347,22 @@ class ResourceRequirement(models.Model):
     """The type needs `count` resources of `kind`, with `tag` when given."""
 
     appointment_type = models.ForeignKey(
-        AppointmentType, on_delete=models.CASCADE, related_name="requirements"
+        AppointmentType,
+        on_delete=models.CASCADE,
+        related_name="requirements",
+        verbose_name=_("appointment type"),
     )
-    kind = models.CharField(max_length=20, choices=ResourceKind.choices)
-    tag = models.CharField(max_length=50, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=ResourceKind.choices)
+    tag = models.CharField(
+        _("tag"), max_length=50, blank=True, help_text=_("Only resources with this tag.")
+    )
     count = models.PositiveSmallIntegerField(
-        default=1, validators=[MinValueValidator(1), MaxValueValidator(5)]
+        _("how many"), default=1, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
 
     class Meta:
+        verbose_name = _("resource requirement")
+        verbose_name_plural = _("resource requirements")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(count__gte=1), name="requirement_count_positive"),
@@ -293,14 +381,21 @@ class PreparationTemplate(models.Model):
     """A task for the patient, e.g. "Empty the bowels", start 7 days before."""
 
     appointment_type = models.ForeignKey(
-        AppointmentType, on_delete=models.CASCADE, related_name="preparations"
+        AppointmentType,
+        on_delete=models.CASCADE,
+        related_name="preparations",
+        verbose_name=_("appointment type"),
     )
-    title = models.CharField(max_length=200)
-    instructions = models.TextField(blank=True)
-    timing = models.CharField(max_length=10, choices=PreparationTiming.choices)
-    days_before = models.PositiveSmallIntegerField(validators=[MaxValueValidator(365)])
+    title = models.CharField(_("title"), max_length=200)
+    instructions = models.TextField(_("instructions"), blank=True)
+    timing = models.CharField(_("timing"), max_length=10, choices=PreparationTiming.choices)
+    days_before = models.PositiveSmallIntegerField(
+        _("days before"), validators=[MaxValueValidator(365)]
+    )
 
     class Meta:
+        verbose_name = _("preparation")
+        verbose_name_plural = _("preparations")
         ordering = ["-days_before", "id"]
 
     def __str__(self) -> str:

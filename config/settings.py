@@ -39,7 +39,7 @@ else:
         raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set when DJANGO_DEBUG is off.")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "clinicadmin.apps.ClinicAdminSiteConfig",  # Django's admin, with the clinics' site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "planning",
     "portal",
     "insights",
+    "clinicadmin",
 ]
 
 MIDDLEWARE = [

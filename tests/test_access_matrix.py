@@ -17,9 +17,11 @@ The rules the product promises:
    referral, booking task or appointment there); any other patient id answers 404. Looking a
    patient up by national identity number, to register a referral, is the one way in, for a
    secretary or leader of the clinic, and it is logged with its purpose.
-6. The Django admin is for Django's own staff users only (a superuser here); everyone else is
-   sent to its login page. A superuser sees no patient's data through the API: staff rights
-   come from clinic memberships.
+6. The Django admin is for clinic staff and Django's own staff users (a superuser here);
+   patients and the anonymous are sent to its login page. There staff see and change their
+   clinics' configuration as in the API (clinicians only see it), and Django's users and
+   groups are the superuser's alone. A superuser sees no patient's data through the API, nor
+   any clinic's configuration in the admin: staff rights come from clinic memberships.
 
 The world: two clinics, A and B, each with a clinician and a room, a self-bookable type with a
 preparation, an absence over booked appointments, a proposed batch plan, referrals and booking
@@ -616,10 +618,35 @@ def writes_in(clinic: str) -> "Rule":
     return rule
 
 
-def django_admin(world: World, actor: Actor, obj: str) -> Access:
+def admin_user(world: World, actor: Actor, obj: str) -> Access:
+    """Who may be in the admin at all: clinic staff, and Django's staff users."""
     if actor.anonymous:
         return Access.ANONYMOUS
-    return Access.ALLOW if actor.superuser else Access.NOT_ADMIN
+    return Access.ALLOW if actor.superuser or actor.staff else Access.NOT_ADMIN
+
+
+def django_admin(world: World, actor: Actor, obj: str) -> Access:
+    """Django's own users and groups: the superuser's alone."""
+    access = admin_user(world, actor, obj)
+    if access is Access.ALLOW and not actor.superuser:
+        return Access.ROLE
+    return access
+
+
+def a_writer(world: World, actor: Actor, obj: str) -> Access:
+    """A secretary or leader of some clinic."""
+    if actor.anonymous:
+        return Access.ANONYMOUS
+    if not actor.staff:
+        return Access.NOT_STAFF
+    return Access.ALLOW if actor.writes else Access.ROLE
+
+
+def no_one(world: World, actor: Actor, obj: str) -> Access:
+    """What the admin lets nobody do (add a clinic, delete a resource)."""
+    if actor.anonymous:
+        return Access.ANONYMOUS
+    return Access.ROLE if actor.staff else Access.NOT_STAFF
 
 
 def staff_reads(world: World, actor: Actor, obj: str) -> Access:
@@ -653,10 +680,17 @@ EXPECTED: dict[Access, tuple[int, ...]] = {
 # The patient pages send the anonymous to the login page, and tell a user with no patient
 # record (staff) that these pages are not theirs.
 TO_LOGIN: Mapping[Access, tuple[int, ...]] = {Access.ANONYMOUS: (302,), Access.NOT_PATIENT: (403,)}
-# The admin sends everyone who may not to its login page.
+# The admin sends everyone who may not be there to its login page.
 TO_ADMIN_LOGIN: Mapping[Access, tuple[int, ...]] = {
     Access.ANONYMOUS: (302,),
     Access.NOT_ADMIN: (302,),
+}
+# The clinic's configuration in the admin: patients and the anonymous to the login page; the
+# superuser, who is no clinic's staff, is refused (403), or told of no such row (the index, or
+# the history of a row not in the user's clinics) as clinic staff are.
+CONFIGURATION_REFUSED: Mapping[Access, tuple[int, ...]] = {
+    Access.ANONYMOUS: (302,),
+    Access.NOT_STAFF: (302, 403, 404),
 }
 
 
@@ -794,7 +828,16 @@ MIXED = "type_b_with_referral_alice"
 SOMEONE_ELSES = "bob_with_referral_alice"
 # Referrals registered by national id, for a patient in no clinic's care yet.
 REFERRAL_FOR = "expired"
-NOBODYS = {MIXED, SOMEONE_ELSES, NOT_IN_CARE}
+# Configuration in the admin: the model's URL name and clinic A's row of it.
+ADMIN_CONFIGURATION = {
+    "clinic": "clinic_a",
+    "resource": "clinician_a",
+    "absence": "absence_a",
+    "appointmenttype": "type_a",
+}
+NO_NEW_CLINIC = "a_new_clinic"  # clinics come with the product, as in the API
+NEVER_DELETED = "a_clinic_resource_or_type"  # deactivated, never deleted
+NOBODYS = {MIXED, SOMEONE_ELSES, NOT_IN_CARE, NO_NEW_CLINIC, NEVER_DELETED}
 
 PATIENT_ROWS: list[Row] = [
     # sign in and out
@@ -1289,13 +1332,19 @@ SITE_ROWS: list[Row] = [
     Row("GET", "/api-auth/login/", anyone),
     Row("POST", "/api-auth/logout/", anyone),
     Row("GET", "/admin/login/", anyone, ok=(200, 302)),  # a logged-in admin goes on in
+    # The admin's own pages: for clinic staff and Django's staff users (the superuser).
+    *(
+        Row("GET", path, admin_user, refused=TO_ADMIN_LOGIN)
+        for path in ("/admin/", "/admin/password_change/", "/admin/password_change/done/")
+    ),
+    Row("GET", "/admin/jsi18n/", admin_user, refused=TO_ADMIN_LOGIN),
+    Row("POST", "/admin/logout/", admin_user, refused=TO_ADMIN_LOGIN),
+    Row("GET", "/admin/autocomplete/", admin_user, ok=403, refused=TO_ADMIN_LOGIN),
+    # Django's users and groups: the superuser's; clinic staff are refused (403, or 404 for
+    # the app's index, which lists nothing for them).
     *(
         Row("GET", path, django_admin, refused=TO_ADMIN_LOGIN)
         for path in (
-            "/admin/",
-            "/admin/password_change/",
-            "/admin/password_change/done/",
-            "/admin/jsi18n/",
             "/admin/auth/",
             "/admin/auth/group/",
             "/admin/auth/group/add/",
@@ -1303,8 +1352,6 @@ SITE_ROWS: list[Row] = [
             "/admin/auth/user/add/",
         )
     ),
-    Row("POST", "/admin/logout/", django_admin, refused=TO_ADMIN_LOGIN),
-    Row("GET", "/admin/autocomplete/", django_admin, ok=403, refused=TO_ADMIN_LOGIN),
     *(
         Row(
             "GET",
@@ -1326,20 +1373,92 @@ SITE_ROWS: list[Row] = [
     *(
         Row(
             "GET",
-            f"/admin/auth/{model}/{{id}}/",
-            django_admin,
-            ok=302,  # on to its change page
+            f"/admin/{model}/{{id}}/",
+            admin_user,
+            ok=302,  # on to its change page, which decides
             objects=(obj,),
             refused=TO_ADMIN_LOGIN,
         )
-        for model, obj in (("user", "user_alice"), ("group", "group"))
+        for model, obj in (
+            ("auth/user", "user_alice"),
+            ("auth/group", "group"),
+            *((f"booking/{m}", o) for m, o in ADMIN_CONFIGURATION.items()),
+        )
     ),
     *(
-        Row("GET", path, django_admin, ok=404, refused=TO_ADMIN_LOGIN, label=label)
+        Row("GET", path, admin_user, ok=404, refused=TO_ADMIN_LOGIN, label=label)
         for path, label in (
             ("/admin/r/4/987654/", "no such object to view on the site"),
             ("/admin/no-such-page/", "the admin's catch-all"),
         )
+    ),
+    # The clinic's configuration (clinicadmin): staff see their clinics' rows, secretaries
+    # change them, nobody deletes a clinic, resource or type; another clinic's row sends
+    # them to the index as a row that does not exist would.
+    Row("GET", "/admin/booking/", staff_reads, refused=CONFIGURATION_REFUSED),
+    *(
+        Row("GET", f"/admin/booking/{model}/", staff_reads, refused=CONFIGURATION_REFUSED)
+        for model in ADMIN_CONFIGURATION
+    ),
+    *(
+        Row(
+            "GET",
+            f"/admin/booking/{model}/add/",
+            a_writer,
+            refused=CONFIGURATION_REFUSED,
+        )
+        for model in ADMIN_CONFIGURATION
+        if model != "clinic"
+    ),
+    Row(
+        "GET",
+        "/admin/booking/clinic/add/",
+        no_one,
+        objects=(NO_NEW_CLINIC,),
+        refused=CONFIGURATION_REFUSED,
+    ),
+    *(
+        Row(
+            "GET",
+            f"/admin/booking/{model}/{{id}}/{page}/",
+            staff_reads,
+            objects=(obj, obj.replace("_a", "_b")),
+            other=(302,),
+            refused=CONFIGURATION_REFUSED,
+        )
+        for model, obj in ADMIN_CONFIGURATION.items()
+        for page in ("change", "history")
+    ),
+    *(
+        Row(
+            "POST",
+            f"/admin/booking/{model}/{{id}}/change/",
+            staff_writes,
+            objects=(obj, obj.replace("_a", "_b")),
+            body=lambda w, o, a: {},  # the form again with its errors, for those who may
+            other=(302,),
+            refused=CONFIGURATION_REFUSED,
+        )
+        for model, obj in ADMIN_CONFIGURATION.items()
+    ),
+    Row(
+        "GET",
+        "/admin/booking/absence/{id}/delete/",
+        staff_writes,
+        objects=("absence_a", "absence_b"),
+        other=(302,),
+        refused=CONFIGURATION_REFUSED,
+    ),
+    *(
+        Row(
+            "GET",
+            f"/admin/booking/{model}/{{{obj}}}/delete/",
+            no_one,
+            objects=(NEVER_DELETED,),
+            refused=CONFIGURATION_REFUSED,
+        )
+        for model, obj in ADMIN_CONFIGURATION.items()
+        if model != "absence"
     ),
 ]
 

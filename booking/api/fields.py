@@ -14,8 +14,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-FIRST_DAY = date(2000, 1, 1)
-LAST_DAY = date(2199, 12, 31)
+from booking.models import FIRST_DAY, LAST_DAY
+
 MAX_ID = 2**63 - 1  # a 64-bit signed integer column
 M = TypeVar("M", bound=models.Model)
 

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from booking.api import fields
 from booking.models import (
     CHANGEABLE_STATUSES,
+    LAST_DAY,
     Appointment,
     AppointmentType,
     PreparationTask,
@@ -65,7 +66,7 @@ class SlotSearchSerializer(serializers.Serializer[Any]):
         today = timezone.localdate()
         attrs.setdefault("date_from", today)
         if "date_to" not in attrs:
-            attrs["date_to"] = min(attrs["date_from"] + timedelta(days=13), fields.LAST_DAY)
+            attrs["date_to"] = min(attrs["date_from"] + timedelta(days=13), LAST_DAY)
         if attrs["date_to"] < attrs["date_from"]:
             raise serializers.ValidationError(
                 {"date_to": _("The last day must not be before the first day.")}

@@ -124,8 +124,9 @@ STAFF = (
         "Siri",
         "Lunde",
         StaffRole.SECRETARY,
-        "set up types, resources and working hours; book, move or cancel for patients "
-        "(e.g. Arne Berg, who does not use digital services) under /api/v1/staff/",
+        "set up types, resources, working hours and absences at /admin/; book, move or "
+        "cancel for patients (e.g. Arne Berg, who does not use digital services) under "
+        "/api/v1/staff/",
     ),
     StaffSpec(
         "leder",
@@ -140,7 +141,7 @@ STAFF = (
         "Ingrid",
         "Haugen",
         StaffRole.CLINICIAN,
-        "read the clinic set-up and the attendance list "
+        "read the clinic set-up (/admin/) and the attendance list "
         "(/api/v1/staff/appointments/?clinic=1&date=...)",
     ),
 )

@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/v1/", include("planning.api.urls")),
     path("api/v1/", include("booking.api.urls")),
+    path("api/v1/", include("notifications.api")),
     path("api-auth/", include("rest_framework.urls")),
     path("", include("portal.urls")),
 ]

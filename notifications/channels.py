@@ -1,0 +1,124 @@
+"""How a notice reaches the patient: SMS through a pluggable backend (settings name it), e-mail
+through Django's e-mail backends.
+
+A backend's `send` returns when the message is accepted. It raises PermanentFailure when trying
+again cannot help (a refused number or address); any other exception is taken as passing (a
+timeout, a gateway down) and the dispatcher tries again later.
+"""
+
+import base64
+import json
+import smtplib
+import sys
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass
+from typing import Protocol
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.utils.module_loading import import_string
+
+
+@dataclass(frozen=True)
+class Message:
+    reference: str  # the notification's id: a delivery report names it
+    recipient: str
+    subject: str
+    text: str
+
+
+class PermanentFailure(Exception):
+    """Sending this message again will not succeed."""
+
+
+class Backend(Protocol):
+    def send(self, message: Message) -> None: ...
+
+
+class ConsoleSms:
+    """Writes each SMS as a line of JSON to NOTIFICATIONS_SMS_FILE, or to standard output
+    without one: for development and tests."""
+
+    _lock = threading.Lock()
+
+    def send(self, message: Message) -> None:
+        line = json.dumps(asdict(message), ensure_ascii=False) + "\n"
+        path = settings.NOTIFICATIONS_SMS_FILE
+        with self._lock:
+            if path:
+                with open(path, "a", encoding="utf-8") as file:
+                    file.write(line)
+            else:
+                sys.stdout.write(line)
+
+
+# A gateway's refusals that sending again cannot change (bad number, bad request); 408 and 429
+# ask to come back later, like every 5xx.
+_RETRYABLE_CLIENT_ERRORS = {408, 425, 429}
+
+
+class HttpGatewaySms:
+    """An SMS gateway in the shape of the Norwegian ones: a JSON POST of sender, recipient,
+    text and our reference to NOTIFICATIONS_SMS_GATEWAY_URL, with basic auth."""
+
+    def send(self, message: Message) -> None:
+        body = json.dumps(
+            {
+                "sender": settings.NOTIFICATIONS_SMS_SENDER,
+                "recipient": message.recipient,
+                "text": message.text,
+                "reference": message.reference,
+            }
+        ).encode()
+        credentials = base64.b64encode(
+            f"{settings.NOTIFICATIONS_SMS_GATEWAY_USER}:"
+            f"{settings.NOTIFICATIONS_SMS_GATEWAY_PASSWORD}".encode()
+        ).decode()
+        request = urllib.request.Request(
+            settings.NOTIFICATIONS_SMS_GATEWAY_URL,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Basic {credentials}",
+            },
+        )
+        try:
+            with urllib.request.urlopen(
+                request, timeout=settings.NOTIFICATIONS_SMS_GATEWAY_TIMEOUT_S
+            ) as response:
+                response.read()
+        except urllib.error.HTTPError as exc:
+            if 400 <= exc.code < 500 and exc.code not in _RETRYABLE_CLIENT_ERRORS:
+                raise PermanentFailure(f"gateway refused: HTTP {exc.code}") from exc
+            raise
+
+
+class DjangoEmail:
+    """E-mail through Django's EMAIL_BACKEND (SMTP in production)."""
+
+    def send(self, message: Message) -> None:
+        email = EmailMessage(
+            subject=message.subject,
+            body=message.text,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[message.recipient],
+            headers={"X-Notification-Reference": message.reference},
+            connection=get_connection(fail_silently=False),
+        )
+        try:
+            email.send()
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise PermanentFailure("the mail server refused the address") from exc
+
+
+def backend_for(channel: str) -> Backend:
+    """The backend the settings name for the channel ("sms" or "email")."""
+    path = {
+        "sms": settings.NOTIFICATIONS_SMS_BACKEND,
+        "email": settings.NOTIFICATIONS_EMAIL_BACKEND,
+    }[channel]
+    backend: Backend = import_string(path)()
+    return backend

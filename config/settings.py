@@ -288,6 +288,9 @@ NOTIFICATIONS_QUIET_TIME_ZONE = env.str("NOTIFICATIONS_QUIET_TIME_ZONE", default
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6)
 NOTIFICATIONS_RETRY_BASE_S = env.float("NOTIFICATIONS_RETRY_BASE_S", default=60.0)
 NOTIFICATIONS_RETRY_CAP_S = env.float("NOTIFICATIONS_RETRY_CAP_S", default=3600.0)
+# The dispatcher claims and sends this many at a time, in one transaction: more is faster, and
+# widens the window in which a dispatcher's death makes notices go twice (README).
+NOTIFICATIONS_DISPATCH_BATCH = env.int("NOTIFICATIONS_DISPATCH_BATCH", default=20)
 
 
 def _next_redis_database(url: str) -> str:

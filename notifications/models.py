@@ -63,9 +63,11 @@ class Notification(models.Model):
     class Meta:
         ordering = ["next_attempt_at", "id"]
         indexes = [
-            # The dispatcher's question: what is due now? Only waiting rows are in it.
+            # The dispatcher's question: what is due now, first come first? Only waiting rows
+            # are in it, in the order the dispatcher takes them (without the id, every claim
+            # would sort all the rows due at one time).
             models.Index(
-                fields=["next_attempt_at"],
+                fields=["next_attempt_at", "id"],
                 condition=Q(status="pending"),
                 name="notification_due",
             ),

@@ -1,11 +1,15 @@
 """Writes of the outbox: the notices a change of an appointment causes, in its transaction;
 sending the due ones; delivery reports; and staff's retry and "handled" for failed ones.
 
-Sending: each notice is claimed in a transaction of its own (`select_for_update(skip_locked)`
-on PostgreSQL, so dispatchers running at once take different rows; SQLite's write lock
-serialises them), sent while the row stays locked, and marked sent in the same transaction. A
-dispatcher that dies before its commit leaves the row waiting, and it is sent again: a
-duplicate can only come from a death between the channel's answer and that commit.
+Sending: a batch of due notices (NOTIFICATIONS_DISPATCH_BATCH) is claimed in a transaction
+(`select_for_update(skip_locked)` on PostgreSQL, so dispatchers running at once take different
+rows; SQLite's write lock serialises them), each is sent while its row stays locked, and what
+happened to each is written in the same transaction. A dispatcher that dies before its commit
+leaves the rows waiting, and they are sent again: a duplicate can only come from a death
+between a channel's answer and the commit of its batch (at most a batch's worth; a batch of
+1 narrows it to one notice, at a cost in speed). A move of an appointment waits for a
+reminder of it being sent (the drop of its waiting reminders needs the row), so no reminder of
+an old time goes out after the move.
 """
 
 import logging
@@ -15,12 +19,19 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
-from booking.models import Appointment, AppointmentEvent, AppointmentStatus, EventKind
+from booking.models import (
+    Appointment,
+    AppointmentEvent,
+    AppointmentStatus,
+    EventKind,
+    PreparationTask,
+)
 from cores.notices import after_quiet_hours, retry_delay
-from notifications.channels import Message, PermanentFailure, backend_for
+from notifications.channels import Backend, Message, PermanentFailure, backend_for, close
 from notifications.models import Channel, Notification, NotificationStatus, Purpose
 from notifications.texts import render
 from patients.models import Patient
@@ -140,13 +151,26 @@ def notices_for_change(appointment: Appointment, event: AppointmentEvent) -> lis
 # --- Sending -----------------------------------------------------------------------------------
 
 
-def _claim_next(now: datetime) -> Notification | None:
-    return (
+def _claim(now: datetime, size: int) -> list[Notification]:
+    """Lock up to `size` due notices that no other dispatcher holds, first due first."""
+    return list(
         Notification.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("appointment__appointment_type", "appointment__patient", "clinic")
         .filter(status=PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "id")
-        .first()
+        .order_by("next_attempt_at", "id")[:size]
+    )
+
+
+def _preparation_counts(batch: Sequence[Notification]) -> dict[int, int]:
+    """How many preparations each booking's notice tells of, by appointment."""
+    booked = {n.appointment_id for n in batch if n.purpose == Purpose.BOOKED}
+    if not booked:
+        return {}
+    return dict(
+        PreparationTask.objects.filter(appointment_id__in=booked)
+        .values("appointment_id")
+        .annotate(count=Count("id"))
+        .values_list("appointment_id", "count")
     )
 
 
@@ -165,12 +189,7 @@ def _recipient(notification: Notification) -> str:
     return patient.phone if notification.channel == Channel.SMS else patient.email
 
 
-def _message(notification: Notification) -> Message:
-    preparations = (
-        notification.appointment.preparation_tasks.count()
-        if notification.purpose == Purpose.BOOKED
-        else 0
-    )
+def _message(notification: Notification, preparations: int) -> Message:
     text = render(notification, preparations=preparations)
     return Message(
         reference=str(notification.pk),
@@ -180,10 +199,14 @@ def _message(notification: Notification) -> Message:
     )
 
 
+# What sending changes on a row: written for the whole batch in one statement.
+DISPATCH_FIELDS = ["status", "attempts", "last_error", "next_attempt_at", "sent_at"]
+
+
 def _save(notification: Notification, **changes: object) -> None:
+    assert set(changes) <= set(DISPATCH_FIELDS)
     for name, value in changes.items():
         setattr(notification, name, value)
-    notification.save(update_fields=list(changes))
 
 
 def _failed(notification: Notification, error: str, now: datetime, *, permanent: bool) -> None:
@@ -204,7 +227,9 @@ def _failed(notification: Notification, error: str, now: datetime, *, permanent:
     )
 
 
-def _deliver(notification: Notification, now: datetime) -> None:
+def _deliver(
+    notification: Notification, now: datetime, preparations: int, backends: dict[str, Backend]
+) -> None:
     if _is_stale(notification, now):
         _save(notification, status=NotificationStatus.DROPPED, last_error="the time is no longer")
         return
@@ -212,14 +237,16 @@ def _deliver(notification: Notification, now: datetime) -> None:
     if allowed > now:
         _save(notification, next_attempt_at=allowed)
         return
-    message = _message(notification)
+    message = _message(notification, preparations)
     if not message.recipient:
         _failed(
             notification, f"the patient has no {notification.channel} address", now, permanent=True
         )
         return
     try:
-        backend_for(notification.channel).send(message)
+        if notification.channel not in backends:
+            backends[notification.channel] = backend_for(notification.channel)
+        backends[notification.channel].send(message)
     except PermanentFailure as exc:
         _failed(notification, str(exc)[:500], now, permanent=True)
     except Exception as exc:  # every other failure may pass: try again later
@@ -235,23 +262,47 @@ def _deliver(notification: Notification, now: datetime) -> None:
         )
 
 
-def dispatch_next(*, now: datetime | None = None) -> Notification | None:
-    """Claim one due notice and send it (or drop, defer or fail it); None if none is due."""
+def _commit_without_waiting_for_the_disk() -> None:
+    """PostgreSQL: this transaction's commit returns before its WAL is on disk (the server
+    writes it within a fraction of a second). A dispatcher that dies loses nothing by it; only
+    a crash of the server itself in that fraction could forget that a notice was sent, and send
+    it again. Waiting for the disk on every notice would cost more than the sending."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as db:
+            db.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def dispatch_batch(*, now: datetime | None = None, size: int | None = None) -> int:
+    """Claim a batch of due notices and send each (or drop, defer or fail it), in one
+    transaction that holds their rows until what happened to each is written. Returns how many
+    it handled: 0 if none is due."""
+    size = size or settings.NOTIFICATIONS_DISPATCH_BATCH
     with transaction.atomic():
-        notification = _claim_next(now or timezone.now())
-        if notification is not None:
-            _deliver(notification, now or timezone.now())
-        return notification
+        _commit_without_waiting_for_the_disk()
+        now = now or timezone.now()
+        batch = _claim(now, size)
+        counts = _preparation_counts(batch)
+        backends: dict[str, Backend] = {}  # made when first needed, one per channel
+        try:
+            for notification in batch:
+                _deliver(notification, now, counts.get(notification.appointment_id, 0), backends)
+        finally:
+            for backend in backends.values():
+                close(backend)
+        Notification.objects.bulk_update(batch, DISPATCH_FIELDS)
+    return len(batch)
 
 
 def dispatch_due(*, now: datetime | None = None, limit: int | None = None) -> int:
-    """Send the notices due at `now` (the clock's time, as each is claimed, without it), at
-    most `limit` of them. Returns how many were handled. Safe to run in many places at once."""
+    """Send the notices due at `now` (the clock's time, as each batch is claimed, without it),
+    at most `limit` of them. Returns how many were handled. Safe to run in many places at once."""
     handled = 0
     while limit is None or handled < limit:
-        if dispatch_next(now=now) is None:
+        size = settings.NOTIFICATIONS_DISPATCH_BATCH
+        done = dispatch_batch(now=now, size=size if limit is None else min(size, limit - handled))
+        if not done:
             break
-        handled += 1
+        handled += done
     return handled
 
 

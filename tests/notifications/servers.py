@@ -37,6 +37,7 @@ def _handler(gateway: Gateway, lock: threading.Lock) -> type[BaseHTTPRequestHand
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))

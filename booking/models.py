@@ -235,6 +235,38 @@ class ContactMode(models.TextChoices):
 
 # Notice and change cutoffs are given in hours; a year is the most any rule needs.
 MAX_RULE_HOURS = 24 * 365
+# Reminders go this many hours before the appointment, unless the type says otherwise.
+DEFAULT_REMINDER_HOURS = (168, 24)
+MAX_REMINDERS = 5
+MAX_REMINDER_HOURS = 24 * 60
+
+
+def default_reminder_hours() -> list[int]:
+    return list(DEFAULT_REMINDER_HOURS)
+
+
+def validate_reminder_hours(value: object) -> None:
+    """A list of at most MAX_REMINDERS different whole hours, each from 1 to 60 days."""
+    if not isinstance(value, list) or len(value) > MAX_REMINDERS:
+        raise ValidationError(
+            _("Give at most %(count)s reminders, as a list of hours before the appointment."),
+            code="invalid_reminder_hours",
+            params={"count": MAX_REMINDERS},
+        )
+    for hours in value:
+        if isinstance(hours, bool) or not isinstance(hours, int):
+            raise ValidationError(
+                _("Each reminder is a whole number of hours."), code="invalid_reminder_hours"
+            )
+        if not 1 <= hours <= MAX_REMINDER_HOURS:
+            raise ValidationError(
+                _("A reminder goes from 1 hour to 60 days before the appointment."),
+                code="invalid_reminder_hours",
+            )
+    if len(set(value)) != len(value):
+        raise ValidationError(
+            _("Each reminder time may be given once."), code="invalid_reminder_hours"
+        )
 
 
 class AppointmentType(models.Model):
@@ -302,6 +334,13 @@ class AppointmentType(models.Model):
         _("times offered at once"),
         default=6,
         validators=[MinValueValidator(1), MaxValueValidator(50)],
+    )
+    reminder_hours = models.JSONField(
+        _("reminders (hours before)"),
+        default=default_reminder_hours,
+        blank=True,
+        validators=[validate_reminder_hours],
+        help_text=_("Reminders go this many hours before the appointment, e.g. [168, 24]."),
     )
     is_active = models.BooleanField(_("active"), default=True)
     # Renewed by PostgreSQL triggers (migration 0008) on every change to the type, its

@@ -32,6 +32,7 @@ from booking.errors import (
     TimeInPast,
     WaitlistOfferClosed,
 )
+from booking.followers import rows_by_model, rows_following
 from booking.models import (
     CHANGEABLE_STATUSES,
     HOLDING_STATUSES,
@@ -334,8 +335,12 @@ def _event(
 
 
 def _record(appointment: Appointment, **what: Any) -> None:
-    """Write the history row for what just happened to the appointment (see `_event`)."""
-    insert([_event(appointment, **what)])
+    """Write the history row for what just happened to the appointment (see `_event`), and
+    what the apps following changes derive from it (booking.followers: its notices)."""
+    event = _event(appointment, **what)
+    insert([event])
+    for rows in rows_by_model(rows_following(appointment, event)):
+        insert(rows)
 
 
 def _retrying_lost_races(attempt: Callable[[], T], *, one_write: bool = False) -> T:
@@ -399,8 +404,10 @@ def appointment_book(
             actor=actor,
             new_resource_ids=[a.resource_id for a in allocations],
         )
+        # Its notices and reminders are children too: on PostgreSQL still one statement.
+        followers = rows_by_model(rows_following(appointment, created))
         with _constraint_errors():
-            insert_with_children(appointment, allocations, tasks, [created])
+            insert_with_children(appointment, allocations, tasks, [created], *followers)
         # All the tasks it has: its answer lists them without reading them back.
         prefetched(
             appointment, "preparation_tasks", sorted(tasks, key=lambda t: (t.due_date, t.pk))

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "audit",
     "booking",
     "planning",
+    "notifications",
     "portal",
     "insights",
     "clinicadmin",
@@ -230,6 +231,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "planning.tasks.plan_overdue_booking_tasks",
         "schedule": env.float("PLANNING_OVERDUE_EVERY_S", default=3600.0),
     },
+    # The outbox: notices and reminders that are due go out (notifications.services).
+    "dispatch-due-notifications": {
+        "task": "notifications.tasks.dispatch_due_notifications",
+        "schedule": env.float("NOTIFICATIONS_DISPATCH_EVERY_S", default=60.0),
+    },
     # Stored answers to Idempotency-Keys hold patients' data: none is kept past its expiry.
     "forget-expired-idempotency-keys": {
         "task": "booking.tasks.forget_expired_idempotency_keys",
@@ -246,6 +252,46 @@ PLANNING_SOLVER_SEED = env.int("PLANNING_SOLVER_SEED", default=0)
 PLANNING_SOLVER_DETERMINISTIC = env.bool("PLANNING_SOLVER_DETERMINISTIC", default=False)
 # A re-plan does not move anyone to a time sooner than this from now.
 PLANNING_REPLAN_NOTICE_HOURS = env.int("PLANNING_REPLAN_NOTICE_HOURS", default=2)
+
+# Notices to patients (notifications/). Links in them lead to the patient pages, here.
+PATIENT_PAGES_URL = env.str("PATIENT_PAGES_URL", default="http://127.0.0.1:8000/")
+# SMS: the console/file backend for development (a JSON line per SMS to NOTIFICATIONS_SMS_FILE,
+# or standard output), the HTTP gateway in production.
+NOTIFICATIONS_SMS_BACKEND = env.str(
+    "NOTIFICATIONS_SMS_BACKEND", default="notifications.channels.ConsoleSms"
+)
+NOTIFICATIONS_SMS_FILE = env.str("NOTIFICATIONS_SMS_FILE", default="")
+NOTIFICATIONS_SMS_GATEWAY_URL = env.str("NOTIFICATIONS_SMS_GATEWAY_URL", default="")
+NOTIFICATIONS_SMS_GATEWAY_USER = env.str("NOTIFICATIONS_SMS_GATEWAY_USER", default="")
+NOTIFICATIONS_SMS_GATEWAY_PASSWORD = env.str("NOTIFICATIONS_SMS_GATEWAY_PASSWORD", default="")
+NOTIFICATIONS_SMS_GATEWAY_TIMEOUT_S = env.float("NOTIFICATIONS_SMS_GATEWAY_TIMEOUT_S", default=10.0)
+NOTIFICATIONS_SMS_SENDER = env.str("NOTIFICATIONS_SMS_SENDER", default="Sykehuset")
+# The gateway's delivery reports are POSTed with this secret (X-Delivery-Report-Secret); with
+# none set, every report is refused.
+NOTIFICATIONS_DELIVERY_REPORT_SECRET = env.str("NOTIFICATIONS_DELIVERY_REPORT_SECRET", default="")
+# E-mail goes through Django's EMAIL_BACKEND.
+NOTIFICATIONS_EMAIL_BACKEND = env.str(
+    "NOTIFICATIONS_EMAIL_BACKEND", default="notifications.channels.DjangoEmail"
+)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ikke-svar@sykehuset.example")
+# No SMS in the quiet hours, local time: one due then waits for their end.
+NOTIFICATIONS_QUIET_HOURS = tuple(env.list("NOTIFICATIONS_QUIET_HOURS", default=["21:00", "08:00"]))
+NOTIFICATIONS_QUIET_TIME_ZONE = env.str("NOTIFICATIONS_QUIET_TIME_ZONE", default=TIME_ZONE)
+# A notice that fails is tried again after 1, 2, 4, ... minutes (at most an hour apart), and
+# after this many attempts in all it is marked failed for staff to follow up.
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6)
+NOTIFICATIONS_RETRY_BASE_S = env.float("NOTIFICATIONS_RETRY_BASE_S", default=60.0)
+NOTIFICATIONS_RETRY_CAP_S = env.float("NOTIFICATIONS_RETRY_CAP_S", default=3600.0)
+# The dispatcher claims and sends this many at a time, in one transaction: more is faster, and
+# widens the window in which a dispatcher's death makes notices go twice (README).
+NOTIFICATIONS_DISPATCH_BATCH = env.int("NOTIFICATIONS_DISPATCH_BATCH", default=20)
 
 
 def _next_redis_database(url: str) -> str:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", include("planning.api.urls")),
     path("api/v1/", include("booking.api.urls")),
     path("api/v1/", include("insights.api_urls")),
+    path("api/v1/", include("notifications.api")),
     path("api-auth/", include("rest_framework.urls")),
     path("statistikk/", include("insights.urls")),
     path("", include("portal.urls")),

@@ -12,7 +12,9 @@ The rules the product promises:
    changes nothing.
 3. Every read of a patient's data by staff is logged (PatientAccessLog: staff user, patient,
    action); a refused read logs nothing.
-4. Anonymous requests get 401/403 everywhere under /api/v1/ except the login and CSRF endpoints.
+4. Anonymous requests get 401/403 everywhere under /api/v1/ except the login and CSRF endpoints,
+   and the SMS gateway's delivery reports, which prove themselves with a shared secret instead
+   of a session (whoever sends it is the gateway; without it, 403: tests/notifications).
 5. Staff see a patient only while the patient is in the care of one of their clinics (a
    referral, booking task or appointment there); any other patient id answers 404. Looking a
    patient up by national identity number, to register a referral, is the one way in, for a
@@ -514,6 +516,11 @@ def untouched(world: World, django_db_blocker) -> dict[str, list[tuple[Any, ...]
     """The world's rows before any case: every case starts from them."""
     with django_db_blocker.unblock():
         return snapshot(TABLES)
+
+
+@pytest.fixture(autouse=True)
+def gateway_secret(settings: Any) -> None:
+    settings.NOTIFICATIONS_DELIVERY_REPORT_SECRET = GATEWAY_SECRET
 
 
 @pytest.fixture(autouse=True)
@@ -1592,7 +1599,20 @@ PAGE_ROWS: list[Row] = [
     ),
 ]
 
-API_ROWS = PATIENT_ROWS + STAFF_ROWS
+# The SMS gateway is no user: its delivery reports carry the shared secret of the settings.
+GATEWAY_SECRET = "the-gateways-shared-secret"
+GATEWAY_ROWS: list[Row] = [
+    Row(
+        "POST",
+        "/notifications/delivery-reports/",
+        anyone,
+        ok=204,
+        body=lambda w, o, a: {"reference": "1", "status": "delivered"},
+        headers={"X-Delivery-Report-Secret": GATEWAY_SECRET},
+    ),
+]
+
+API_ROWS = PATIENT_ROWS + STAFF_ROWS + GATEWAY_ROWS
 ROWS = API_ROWS + SITE_ROWS + PAGE_ROWS
 
 

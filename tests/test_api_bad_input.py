@@ -19,6 +19,7 @@ rolled back at the end; every case runs in a savepoint of it (pytest-django's ow
 writes vanish with it. The clock is the suite's: Monday 2027-01-04 07:00 Europe/Oslo.
 """
 
+import dataclasses
 import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
@@ -916,6 +917,16 @@ TYPE_NUMBERS: dict[str, list[Bad]] = {
     "change_cutoff_hours": BEYOND_SMALLINT,
     "max_patient_changes": BEYOND_SMALLINT,
     "offers_count": [Bad("0", 0), Bad("51", 51), Bad("string", "abc")],
+    "reminder_hours": [
+        Bad("a number", 24),
+        Bad("null", None),
+        Bad("0 hours", [0]),
+        Bad("61 days", [24 * 61]),
+        Bad("twice the same", [24, 24]),
+        Bad("six of them", [1, 2, 3, 4, 5, 6]),
+        Bad("a string", ["24"], ANY_BELOW_500),
+        Bad("2**63", [HUGE]),
+    ],
 }
 TYPE_CHILDREN: dict[str, list[Bad]] = {
     "requirements": [
@@ -1483,8 +1494,38 @@ def _cross_role() -> list[Case]:
     return cases
 
 
+# The SMS gateway's delivery reports carry the shared secret, not a session: every user's
+# request with it is the gateway's, and without it is refused.
+REPORTS = API + "/notifications/delivery-reports/"
+GATEWAY_SECRET = "the-gateways-shared-secret"
+GATEWAY = {"X-Delivery-Report-Secret": GATEWAY_SECRET}
+
+
+@pytest.fixture(autouse=True)
+def gateway_secret(settings):
+    settings.NOTIFICATIONS_DELIVERY_REPORT_SECRET = GATEWAY_SECRET
+
+
+def _gateway_cases(user: str) -> list[Case]:
+    report = {"reference": "1", "status": "delivered"}
+    cases = body_shapes(user, "POST", REPORTS) + field_cases(
+        user,
+        "POST",
+        REPORTS,
+        report,
+        {"reference": [*TEXTS[:5], Bad("null", None)], "status": CHOICES, "detail": TEXTS[:5]},
+        required=("reference", "status"),
+    )
+    return [
+        *(dataclasses.replace(case, headers=GATEWAY) for case in cases),
+        Case("without the secret", user, "POST", REPORTS, report, expect=(403,)),
+        *methods(user, REPORTS, "GET PUT", expect=(403, 405)),
+    ]
+
+
+GATEWAY_CASES = _gateway_cases("patient") + _gateway_cases("staff")
 CROSS_ROLE_CASES = _cross_role()
-ALL_CASES = PATIENT_CASES + STAFF_CASES + CROSS_ROLE_CASES
+ALL_CASES = PATIENT_CASES + STAFF_CASES + CROSS_ROLE_CASES + GATEWAY_CASES
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=[c.id for c in ALL_CASES])

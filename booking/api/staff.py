@@ -19,6 +19,8 @@ from access.roles import Capability
 from booking import configuration, selectors
 from booking.api import fields
 from booking.models import (
+    MAX_REMINDER_HOURS,
+    MAX_REMINDERS,
     Absence,
     AppointmentType,
     Clinic,
@@ -157,6 +159,12 @@ class _PreparationSerializer(fields.ModelSerializer[PreparationTemplate]):
 
 class AppointmentTypeSerializer(ClinicScopedSerializer[AppointmentType]):
     requirements = RequirementSerializer(many=True)
+    reminder_hours = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_REMINDER_HOURS),
+        max_length=MAX_REMINDERS,
+        required=False,
+        help_text="Reminders go this many hours before the appointment, e.g. [168, 24].",
+    )
     preparations = _PreparationSerializer(many=True, required=False)
 
     class Meta:
@@ -179,6 +187,7 @@ class AppointmentTypeSerializer(ClinicScopedSerializer[AppointmentType]):
             "change_cutoff_hours",
             "max_patient_changes",
             "offers_count",
+            "reminder_hours",
             "is_active",
             "requirements",
             "preparations",

@@ -27,6 +27,7 @@ from booking.rows import (
     insert_with_children,
     user_with_patient,
 )
+from notifications.models import Notification
 from patients.selectors import own_patient
 from tests import factories
 from tests.conftest import NOW, oslo
@@ -187,11 +188,11 @@ def test_an_unknown_type_reads_as_none(control_type):
 
 # What a booking costs in statements, so that a change adding one shows up here. On PostgreSQL:
 # the user with its patient, the type with its parts, the free resources with their working
-# hours, and one statement writing the appointment, its allocations, preparation tasks and
-# history row. SQLite has no exclusion constraints, so it also asks whether the patient is free;
-# it reads every candidate's calendar instead of only the free ones (resources, working hours,
-# absences and allocations), and writes one table at a time.
-BOOKING_STATEMENTS = {"postgresql": 4, "sqlite": 11}
+# hours, and one statement writing the appointment, its allocations, preparation tasks,
+# history row and notices (the outbox's rows). SQLite has no exclusion constraints, so it also
+# asks whether the patient is free; it reads every candidate's calendar instead of only the free
+# ones (resources, working hours, absences and allocations), and writes one table at a time.
+BOOKING_STATEMENTS = {"postgresql": 4, "sqlite": 12}
 
 
 @pytest.fixture
@@ -227,6 +228,7 @@ def test_a_booking_takes_a_known_number_of_statements(clock, bookable_type, pati
     assert len(statements) == BOOKING_STATEMENTS[connection.vendor], "\n".join(statements)
     assert len(response.json()["preparation_tasks"]) == 4
     assert Appointment.objects.get().allocations.count() == 4
+    assert Appointment.objects.get().notifications.count() == 2  # the SMS, its one reminder
 
 
 def prepared_statements():
@@ -295,7 +297,9 @@ def test_a_user_without_a_patient_record_is_known_to_have_none():
     assert user_with_patient(staff.pk + 1000) is None
 
 
-@pytest.mark.parametrize("model", [Appointment, Allocation, PreparationTask, AppointmentEvent])
+@pytest.mark.parametrize(
+    "model", [Appointment, Allocation, PreparationTask, AppointmentEvent, Notification]
+)
 def test_the_models_written_with_plain_inserts_have_no_signal_receivers(model):
     """insert() and insert_with_children() send no model signals: a receiver added to one of the
     booking path's models would silently miss every booking."""

@@ -57,6 +57,11 @@ class PoolUsage:
                 found.append(entry)
         return found
 
+    def entry_starts(self, pool: int, span: Minutes) -> list[int]:
+        """Starts of the bookings of ``pool`` that begin within ``span``."""
+        starts = self._starts[pool]
+        return starts[bisect_left(starts, span[0]) : bisect_left(starts, span[1])]
+
     def add(self, pool: int, span: Minutes, units: int) -> None:
         entry = (span[0], span[1], units)
         index = bisect_left(self._entries[pool], entry)

@@ -63,11 +63,14 @@ def offers(
     min_gap_minutes: int = 90,
     protect: bool = True,
     weights: ObjectiveWeights | None = None,
+    exact: bool = True,
 ) -> OffersResult:
     """Up to ``k`` offers (default: the type's ``offers_count``) after skipping ``offset``.
 
     The ranking is deterministic, so ``offset`` pages through it. ``weekdays`` (0 = Monday)
-    and ``part_of_day`` filter the times the patient wants to see.
+    and ``part_of_day`` filter the times the patient wants to see. ``exact`` (the default)
+    decides protection exactly (``Protection``); without it only the greedy reference plan and
+    its repair are used, which is faster on a cold start and can miss arrangements.
     """
     started = time.perf_counter()
     weights = weights or ObjectiveWeights()
@@ -78,7 +81,7 @@ def offers(
     item = task_item(context, task, now)
     wanted = offset + (k if k is not None else item.type.offers_count)
     options, filtered_reason = _ranked_options(context, item, weekdays, part_of_day, weights)
-    protection = _protection(context, item, now) if protect and options else None
+    protection = _protection(context, item, now, exact) if protect and options else None
     rules = _Rules(max_per_day, min_gap_minutes, weights.availability_fit)
     safe = _safety_check(item, protection)
     chosen, withheld = _select(options, wanted + 1, rules, safe)
@@ -91,6 +94,7 @@ def offers(
         unprotected_task_ids=protection.unprotected_ids if protection else (),
         reason=_empty_reason(context, item, filtered_reason, withheld) if not page else None,
         wall_time_s=time.perf_counter() - started,
+        undecided=protection.undecided if protection else 0,
     )
 
 
@@ -102,6 +106,7 @@ def offer_at(
     now: int | None = None,
     protect: bool = True,
     weights: ObjectiveWeights | None = None,
+    exact: bool = True,
 ) -> Offer | None:
     """The offer at ``start`` if the task may have it, with the resources ``offers`` would
     give it: a start on the grid, in the window, where the patient and resources are free and
@@ -116,7 +121,7 @@ def offer_at(
     if pools is None or not item.is_allowed(start):
         return None
     option = _option(context, item, pools, start, weights, _balance_points(context, item))
-    protection = _protection(context, item, now) if protect else None
+    protection = _protection(context, item, now, exact) if protect else None
     allocation = _safety_check(item, protection)(option)
     if allocation is None:
         return None
@@ -308,11 +313,18 @@ def _balance_points(context: PlanningContext, item: ItemSpec) -> dict[int, int]:
     return {pool: (10 * minutes) // most for pool, minutes in free.items()}
 
 
-def _protection(context: PlanningContext, item: ItemSpec, now: int | None) -> Protection:
+def _protection(
+    context: PlanningContext, item: ItemSpec, now: int | None, exact: bool
+) -> Protection:
     others = [
         task_item(context, task, now) for task in context.instance.tasks if task.id != item.id
     ]
-    return Protection(context, [other for other in others if is_more_urgent(other, item)])
+    return Protection(
+        context,
+        [other for other in others if is_more_urgent(other, item)],
+        exact=exact,
+        patient_id=item.patient_id,
+    )
 
 
 def _safety_check(
@@ -321,11 +333,11 @@ def _safety_check(
     def first_safe_allocation(option: _Option) -> Allocation | None:
         if protection is None:
             return next(iter(option.allocations()))
-        span = item.type.resource_span(option.start)
-        for allocation in option.allocations():
-            if protection.is_safe(span, allocation):
-                return allocation
-        return None
+        return protection.first_safe(
+            item.type.resource_span(option.start),
+            item.type.patient_span(option.start),
+            option.allocations(),
+        )
 
     return first_safe_allocation
 

@@ -258,3 +258,33 @@ def test_a_start_taken_for_an_urgent_task_is_refused_when_checked_alone():
     assert offer_at(instance, "calm", at(0, 9)) is None
     assert offer_at(instance, "calm", at(0, 9), protect=False) is not None
     assert offer_at(instance, "calm", at(1, 9)) is not None
+
+
+ANY_CLINICIAN = AppointmentType("any", 30, (Requirement("clinician"),))
+SENIOR_ONLY = AppointmentType("senior", 30, (Requirement("clinician", "senior"),))
+
+
+def _senior_and_junior() -> Instance:
+    """Both clinicians are free 08:00-08:30 on day 1 (and all morning on day 2). U1 needs any
+    clinician at 08:00 on day 1, U2 the senior then; X may wait until day 2. The greedy
+    reference plan gives U1 the senior (the first pool) and cannot place U2."""
+    resources = (
+        clinician("senior", block(1, 8, 8.5), block(2, 8, 12), tags=("gastro", "senior")),
+        clinician("junior", block(1, 8, 8.5), block(2, 8, 12)),
+    )
+    u1 = task("u1", type_id="any", earliest=at(1, 8), latest=at(1, 8), deadline=at(1, 8))
+    u2 = task("u2", type_id="senior", earliest=at(1, 8), latest=at(1, 8), deadline=at(1, 8))
+    x = task("x", type_id="any", earliest=at(1, 8), latest=at(2, 11), deadline=at(2, 11))
+    return Instance(resources, (ANY_CLINICIAN, SENIOR_ONLY), (u1, u2, x))
+
+
+def test_an_offer_is_withheld_when_the_urgent_tasks_fit_together_only_without_it():
+    instance = _senior_and_junior()
+    result = offers(instance, "x", k=50, max_per_day=50, min_gap_minutes=0)
+    starts = {o.start for o in result.offers}
+    assert at(1, 8) not in starts
+    assert at(2, 8) in starts
+    assert result.withheld == 1
+    assert result.unprotected_task_ids == ()
+    assert offer_at(instance, "x", at(1, 8)) is None
+    assert offer_at(instance, "x", at(1, 8), protect=False) is not None

@@ -33,7 +33,7 @@ from enum import Enum
 
 from ortools.sat.python import cp_model
 
-from cores.intervals import spans_overlap
+from cores.intervals import merge_spans, spans_overlap
 from cores.solver.allocation import Allocation, pool_units
 from cores.solver.context import PlanningContext
 from cores.solver.domain import Minutes
@@ -50,14 +50,28 @@ class Verdict(Enum):
 
 @dataclass(frozen=True, slots=True)
 class ExactBudget:
-    """Bounds of one exact check: the free tasks (``max_free``), the model's candidate
-    placements (``max_candidates``), how often ``D`` grows (``max_rounds``) and CP-SAT's
-    deterministic time per solve (one worker)."""
+    """Bounds of one exact check: the free tasks (``max_free``), the variables of one model
+    (``max_candidates``: a start of a task, or a pool at that start), how often ``D`` grows
+    (``max_rounds``, by at most ``grow_by`` tasks, the most flexible blockers first: latest
+    deadline first) and CP-SAT's deterministic time per solve (one worker)."""
 
-    max_free: int = 40
-    max_candidates: int = 4000
-    max_rounds: int = 6
-    deterministic_time_s: float = 0.5
+    max_free: int = 12
+    max_candidates: int = 1500
+    max_rounds: int = 4
+    grow_by: int = 4
+    deterministic_time_s: float = 0.05
+    # The first search moves tasks only this close to the offer (0: not at all).
+    local_minutes: int = 240
+    # Variables all the checks of one request (one ``Protection``) may build together; when
+    # they are used up, the remaining checks are undecided without being tried.
+    per_request: int = 3000
+
+
+class Allowance:
+    """What is left of ``ExactBudget.per_request``."""
+
+    def __init__(self, budget: ExactBudget) -> None:
+        self.left = budget.per_request
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,35 +157,74 @@ def check(
     free: Iterable[str],
     taken: Taken | None,
     budget: ExactBudget,
+    allowance: Allowance,
 ) -> Outcome:
     """Whether the plan's tasks, with those in ``free`` allowed to move (they need not be in
-    the plan yet: a task being added), can all be placed together with ``taken``."""
-    group = set(free)
+    the plan yet: a task being added), can all be placed together with ``taken``.
+
+    With ``taken``, the tasks are first moved only within ``budget.local_minutes`` of it (a
+    cheap search for a rearrangement nearby, which can only show feasibility); then over their
+    whole windows, where a closed group proves infeasibility; then the relaxation."""
     solves = 0
-    for _ in range(budget.max_rounds):
-        model = _Model(state, group, taken, restricted=True)
-        if model.candidates > budget.max_candidates:
-            break
-        verdict, outcome = model.solve(budget)
-        solves += 1
-        if verdict is Verdict.FEASIBLE:
-            return Outcome(verdict, outcome[0], outcome[1], solves)
-        if verdict is Verdict.UNDECIDED:
-            break
-        new = model.blockers - group
-        if not new:
-            return Outcome(Verdict.INFEASIBLE, solves=solves)
-        room = budget.max_free - len(group)
-        if room <= 0:
-            break
-        group |= set(sorted(new, key=lambda i: urgency_key(state.items[i]))[:room])
-    relaxed = _Model(state, group, taken, restricted=False)
-    if relaxed.candidates <= budget.max_candidates:
+    if taken is not None and budget.local_minutes:
+        near = (taken.span[0] - budget.local_minutes, taken.span[1] + budget.local_minutes)
+        outcome, _ = _rounds(state, set(free), taken, budget, allowance, near)
+        solves += outcome.solves
+        if outcome.verdict is Verdict.FEASIBLE:
+            return outcome
+    outcome, group = _rounds(state, set(free), taken, budget, allowance, None)
+    solves += outcome.solves
+    if outcome.verdict is not Verdict.UNDECIDED:
+        return Outcome(outcome.verdict, outcome.allocation_index, outcome.placements, solves)
+    limit = min(budget.max_candidates, allowance.left)
+    if limit <= 0:
+        return Outcome(Verdict.UNDECIDED, solves=solves)
+    relaxed = _Model(state, group, taken, restricted=False, limit=limit)
+    allowance.left -= relaxed.candidates
+    if not relaxed.too_large:
         verdict, _ = relaxed.solve(budget)
         solves += 1
         if verdict is Verdict.INFEASIBLE:
             return Outcome(Verdict.INFEASIBLE, solves=solves)
     return Outcome(Verdict.UNDECIDED, solves=solves)
+
+
+def _rounds(
+    state: PlanState,
+    group: set[str],
+    taken: Taken | None,
+    budget: ExactBudget,
+    allowance: Allowance,
+    near: Minutes | None,
+) -> tuple[Outcome, set[str]]:
+    """Restricted models, the group growing by its blockers. Infeasible is concluded only
+    over whole windows (``near`` None) and a closed group."""
+    solves = 0
+    for _ in range(budget.max_rounds):
+        limit = min(budget.max_candidates, allowance.left)
+        if limit <= 0:
+            break
+        model = _Model(state, group, taken, restricted=True, limit=limit, near=near)
+        allowance.left -= model.candidates
+        if model.too_large:
+            break
+        verdict, outcome = model.solve(budget)
+        solves += not model.infeasible
+        if verdict is Verdict.FEASIBLE:
+            return Outcome(verdict, outcome[0], outcome[1], solves), group
+        if verdict is Verdict.UNDECIDED:
+            break
+        new = model.blockers - group
+        if not new:
+            if near is None:
+                return Outcome(Verdict.INFEASIBLE, solves=solves), group
+            break
+        room = min(budget.grow_by, budget.max_free - len(group))
+        if room <= 0:
+            break
+        flexible_first = sorted(new, key=lambda i: urgency_key(state.items[i]), reverse=True)
+        group = group | set(flexible_first[:room])
+    return Outcome(Verdict.UNDECIDED, solves=solves), group
 
 
 _Use = tuple[Minutes, cp_model.IntVar, int]
@@ -183,12 +236,23 @@ class _Model:
     they are ignored (the relaxation)."""
 
     def __init__(
-        self, state: PlanState, group: set[str], taken: Taken | None, *, restricted: bool
+        self,
+        state: PlanState,
+        group: set[str],
+        taken: Taken | None,
+        *,
+        restricted: bool,
+        limit: int,
+        near: Minutes | None = None,
     ) -> None:
         self.state = state
         self.model = cp_model.CpModel()
-        self.blockers: set[str] = set()
+        self._blocked: dict[int, list[Minutes]] = defaultdict(list)
+        self._blocked_patient: list[tuple[str, Minutes]] = []
         self.candidates = 0
+        self.too_large = False
+        self._limit = limit
+        self._near = near
         self.restricted = restricted
         self.infeasible = False
         self._group = group
@@ -205,6 +269,8 @@ class _Model:
                 self._add_taken(taken)
             for item_id in sorted(group, key=lambda i: urgency_key(state.items[i])):
                 self._add_item(state.items[item_id])
+                if self.too_large:
+                    return
             if not self.infeasible:
                 self._add_capacity()
         finally:
@@ -218,14 +284,31 @@ class _Model:
             return size
         free = self.state.usage.free_units(pool, span)
         if free < size:
-            self.blockers.update(self.state.users(pool, span, self._group))
+            self._blocked[pool].append(span)
         return free
 
     def _patient_free(self, patient_id: str, span: Minutes) -> bool:
         if not self.restricted or self.state.patients.is_free(patient_id, span):
             return True
-        self.blockers.update(self.state.patient_users(patient_id, span, self._group))
+        self._blocked_patient.append((patient_id, span))
         return False
+
+    @property
+    def blockers(self) -> set[str]:
+        """The fixed tasks in the way of some candidate (restricted models only)."""
+        found: set[str] = set()
+        for pool, spans in self._blocked.items():
+            merged = merge_spans(spans)
+            for item_id in self.state.by_pool.get(pool, ()):
+                if item_id in self._group or item_id in found:
+                    continue
+                item = self.state.items[item_id]
+                held = item.type.resource_span(self.state.placements[item_id].start)
+                if any(spans_overlap(held, span) for span in merged):
+                    found.add(item_id)
+        for patient_id, span in self._blocked_patient:
+            found.update(self.state.patient_users(patient_id, span, self._group))
+        return found
 
     def _add_taken(self, taken: Taken) -> None:
         if not self._patient_free(taken.patient_id, taken.patient_span):
@@ -256,7 +339,19 @@ class _Model:
         counts = [r.count for r in item.type.requirements]
         starts: list[tuple[int, cp_model.IntVar]] = []
         parts: dict[int, list[tuple[int, int, cp_model.IntVar]]] = {}
-        for start in item.allowed_starts(table.starts):
+        starts_allowed = item.allowed_starts(table.starts)
+        if self._near is not None:
+            low, high = self._near
+            starts_allowed = [s for s in starts_allowed if low <= s <= high]
+            if item.id in self.state.placements:
+                # Staying put is always a candidate.
+                current = self.state.placements[item.id].start
+                if current not in starts_allowed:
+                    starts_allowed.append(current)
+        for start in starts_allowed:
+            if self.candidates > self._limit:
+                self.too_large = True
+                return
             patient_span = item.type.patient_span(start)
             if not self._patient_free(item.patient_id, patient_span):
                 continue
@@ -280,6 +375,7 @@ class _Model:
                         else:
                             units = self.model.new_int_var(0, most, "")
                         terms.append(units)
+                        self.candidates += 1
                         parts[start].append((index, pool, units))
                         self._pool_uses[pool].append((span, units, most))
                     self.model.add(sum(terms) == count * chosen)
@@ -345,10 +441,16 @@ class _Model:
 def _cliques(uses: Sequence[_Use], extra: Iterable[int]) -> list[tuple[int, list[_Use]]]:
     """Per start of a span (and per ``extra`` point), the uses whose span contains it: every
     maximal set of overlapping spans is among them."""
-    points = sorted({span[0] for span, _, _ in uses} | set(extra))
+    ordered = sorted(uses, key=lambda use: use[0][0])
+    points = sorted({span[0] for span, _, _ in ordered} | set(extra))
     result = []
+    active: list[_Use] = []
+    next_use = 0
     for point in points:
-        active = [use for use in uses if use[0][0] <= point < use[0][1]]
+        while next_use < len(ordered) and ordered[next_use][0][0] <= point:
+            active.append(ordered[next_use])
+            next_use += 1
+        active = [use for use in active if use[0][1] > point]
         if active:
-            result.append((point, active))
+            result.append((point, list(active)))
     return result

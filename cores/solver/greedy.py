@@ -59,7 +59,16 @@ def _first_disjoint(
 ) -> Allocation | None:
     """First allocation when no pool serves two requirements: fill each one in pool order."""
     parts: list[tuple[int, int, int]] = []
+    if len(counts) == 1 and counts[0] == 1:
+        found = usage.first_free(pools_per_requirement[0], span)
+        return None if found is None else ((0, found[0], 1),)
     for index, (pools, count) in enumerate(zip(pools_per_requirement, counts, strict=True)):
+        if count == 1:
+            found = usage.first_free(pools, span)
+            if found is None:
+                return None
+            parts.append((index, found[0], 1))
+            continue
         needed = count
         for pool in pools:
             free = usage.free_units(pool, span)

@@ -19,7 +19,7 @@ from typing import Protocol
 from cores.solver.allocation import Allocation, pool_units
 from cores.solver.context import PlanningContext
 from cores.solver.domain import Minutes
-from cores.solver.exact import ExactBudget, PlanState, Taken, Verdict, check
+from cores.solver.exact import Allowance, ExactBudget, PlanState, Taken, Verdict, check
 from cores.solver.greedy import Placement, first_fit, greedy_placements, urgency_key
 from cores.solver.items import ItemSpec
 
@@ -104,6 +104,7 @@ class Protection:
         self._exact = exact
         self._patient_id = patient_id
         self._budget = budget or ExactBudget()
+        self._allowance = Allowance(self._budget)
         self._items = {item.id: before_deadline(item) for item in protected}
         self._state = PlanState(context, self._items)
         self._usage = self._state.usage
@@ -142,7 +143,7 @@ class Protection:
             if placement is not None:
                 self._state.place(item.id, placement)
                 continue
-            outcome = check(self._state, [item.id], None, self._budget)
+            outcome = check(self._state, [item.id], None, self._budget, self._allowance)
             self.exact_checks += 1
             if outcome.verdict is Verdict.FEASIBLE:
                 for item_id, moved in sorted(outcome.placements.items()):
@@ -170,13 +171,24 @@ class Protection:
         key = (span, tuple(tried))
         if key not in self._exact_verdicts:
             taken = Taken(span, self._patient_id, patient_span, tuple(tried))
-            outcome = check(self._state, (), taken, self._budget)
+            outcome = check(self._state, (), taken, self._budget, self._allowance)
             self.exact_checks += 1
             if outcome.verdict is Verdict.UNDECIDED:
                 self.undecided += 1
             self._exact_verdicts[key] = outcome.allocation_index
         index = self._exact_verdicts[key]
         return None if index is None else tried[index]
+
+    def verdict(self, span: Minutes, patient_span: Minutes, allocation: Allocation) -> Verdict:
+        """Whether taking ``allocation`` over ``span`` (and the asking patient over
+        ``patient_span``) leaves the protected tasks an arrangement: FEASIBLE, INFEASIBLE, or
+        UNDECIDED within the budget (the judge of the offers benchmark)."""
+        if self.is_safe(span, allocation, patient_span):
+            return Verdict.FEASIBLE
+        if self._patient_id is None:
+            raise ValueError("the exact verdict needs the asking patient")
+        taken = Taken(span, self._patient_id, patient_span, (allocation,))
+        return check(self._state, (), taken, self._budget, self._allowance).verdict
 
     def is_safe(
         self, span: Minutes, allocation: Allocation, patient_span: Minutes | None = None

@@ -22,7 +22,6 @@ import argparse
 import random
 import statistics
 import time
-from functools import partial
 
 from bench._fragments import fragmented_day
 from cores.solver import (
@@ -33,6 +32,7 @@ from cores.solver import (
     Requirement,
     Resource,
     earliest_offers,
+    offer_at,
     offers,
 )
 from cores.solver.allocation import Allocation
@@ -216,21 +216,32 @@ def needed_capacity_taken(instance: Instance, results: list[OffersResult]) -> tu
 def scale(pending_counts: list[int], repetitions: int | None) -> None:
     print(
         "pending  mode     requests  p50 ms  p95 ms  max ms  withheld  undecided  "
-        "takes needed  unjudged"
+        "takes needed  unjudged  offer_at after p50/p95 ms"
     )
     for pending in pending_counts:
         instance = build_instance(pending=pending)
         count = repetitions or max(20, 100 * PENDING // pending)
         task_ids = [t.id for t in instance.tasks][:count]
         for mode, exact in (("greedy", False), ("exact", True)):
-            results, millis = timed(partial(offers, exact=exact), instance, task_ids)
+            results, millis, confirm = [], [], []
+            for task_id in task_ids:
+                started = time.perf_counter()
+                result = offers(instance, task_id, exact=exact)
+                millis.append((time.perf_counter() - started) * 1000)
+                results.append(result)
+                # Then confirming the first time offered, as choosing does (the plan is kept).
+                if result.offers:
+                    started = time.perf_counter()
+                    offer_at(instance, task_id, result.offers[0].start, exact=exact)
+                    confirm.append((time.perf_counter() - started) * 1000)
             taken, unjudged = needed_capacity_taken(instance, results)
             print(
                 f"{pending:7}  {mode:7}  {count:8}  {percentile(millis, 0.5):6.0f}  "
                 f"{percentile(millis, 0.95):6.0f}  {max(millis):6.0f}  "
                 f"{statistics.mean(r.withheld for r in results):8.2f}  "
                 f"{statistics.mean(r.undecided for r in results):9.2f}  "
-                f"{taken:12}  {unjudged:8}",
+                f"{taken:12}  {unjudged:8}  "
+                f"{percentile(confirm, 0.5):6.1f}/{percentile(confirm, 0.95):.1f}",
                 flush=True,
             )
 

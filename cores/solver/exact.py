@@ -64,7 +64,7 @@ class ExactBudget:
     local_minutes: int = 240
     # Variables all the checks of one request (one ``Protection``) may build together; when
     # they are used up, the remaining checks are undecided without being tried.
-    per_request: int = 3000
+    per_request: int = 1000
 
 
 class Allowance:

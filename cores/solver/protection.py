@@ -13,6 +13,7 @@ withholds more times, so it is not the default.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
@@ -134,23 +135,39 @@ class Protection:
 
     def _build_exact_plan(self) -> None:
         undecided = []
+        # Starts known to be full per type and grid; valid while bookings are only added.
+        full: dict[tuple[str, int], set[int]] = defaultdict(set)
         for item in sorted(self._items.values(), key=urgency_key):
             table = self._context.start_table(item.type.id, item.type.grid_minutes)
             starts = item.allowed_starts(table.starts)
             if not starts:
                 continue
-            placement = first_fit(self._context, item, starts, table, self._usage, self._patients)
+            placement = first_fit(
+                self._context,
+                item,
+                starts,
+                table,
+                self._usage,
+                self._patients,
+                full[(item.type.id, table.grid)],
+            )
             if placement is not None:
                 self._state.place(item.id, placement)
                 continue
             outcome = check(self._state, [item.id], None, self._budget, self._allowance)
             self.exact_checks += 1
             if outcome.verdict is Verdict.FEASIBLE:
+                full.clear()  # tasks moved: capacity was freed somewhere
                 for item_id, moved in sorted(outcome.placements.items()):
                     self._state.place(item_id, moved)
             elif outcome.verdict is Verdict.UNDECIDED:
                 undecided.append(item.id)
         self.undecided_ids = tuple(sorted(undecided))
+
+    def new_request(self) -> None:
+        """A new request with this plan: the exact budget afresh, nothing undecided yet."""
+        self._allowance = Allowance(self._budget)
+        self.undecided = 0
 
     @property
     def unprotected_ids(self) -> tuple[str, ...]:
@@ -169,14 +186,17 @@ class Protection:
         if not self._exact or not tried or self._patient_id is None:
             return None
         key = (span, tuple(tried))
-        if key not in self._exact_verdicts:
+        if key in self._exact_verdicts:
+            index = self._exact_verdicts[key]
+        else:
             taken = Taken(span, self._patient_id, patient_span, tuple(tried))
             outcome = check(self._state, (), taken, self._budget, self._allowance)
             self.exact_checks += 1
+            index = outcome.allocation_index
             if outcome.verdict is Verdict.UNDECIDED:
-                self.undecided += 1
-            self._exact_verdicts[key] = outcome.allocation_index
-        index = self._exact_verdicts[key]
+                self.undecided += 1  # withheld to be safe, and asked again next time
+            else:
+                self._exact_verdicts[key] = index
         return None if index is None else tried[index]
 
     def verdict(self, span: Minutes, patient_span: Minutes, allocation: Allocation) -> Verdict:

@@ -288,3 +288,61 @@ def test_an_offer_is_withheld_when_the_urgent_tasks_fit_together_only_without_it
     assert result.unprotected_task_ids == ()
     assert offer_at(instance, "x", at(1, 8)) is None
     assert offer_at(instance, "x", at(1, 8), protect=False) is not None
+
+
+def test_an_offer_is_withheld_when_it_takes_the_patients_own_urgent_appointment_time():
+    """The asking patient also has a more urgent task that can only be at 09:00 on day 0:
+    another clinician is free then, but the patient is not (the greedy test looked only at
+    resources)."""
+    resources = (
+        clinician("dr-a", block(0, 9, 10), block(1, 9, 10)),
+        clinician("dr-b", block(0, 9, 10)),
+    )
+    urgent = task("urgent", patient="p", earliest=at(0, 9), latest=at(0, 9), deadline=at(0, 9))
+    asking = task("asking", patient="p", earliest=at(0, 9), latest=at(1, 9))
+    instance = Instance(resources, (CONSULT,), (urgent, asking))
+    assert offer_at(instance, "asking", at(0, 9)) is None
+    assert offer_at(instance, "asking", at(0, 9), exact=False) is not None
+    assert [o.start for o in offers(instance, "asking").offers] == [at(1, 9)]
+
+
+def test_an_undecided_check_withholds_the_offer_and_leaves_the_task_unprotected():
+    from cores.solver.context import PlanningContext
+    from cores.solver.exact import Allowance, ExactBudget
+    from cores.solver.items import task_item
+    from cores.solver.protection import Protection
+
+    instance = _senior_and_junior()
+    context = PlanningContext(instance)
+    items = {t.id: task_item(context, t, None) for t in instance.tasks}
+
+    def protection(budget: ExactBudget) -> Protection:
+        return Protection(
+            context,
+            [items["u1"], items["u2"]],
+            exact=True,
+            patient_id=items["x"].patient_id,
+            budget=budget,
+        )
+
+    # No exact work at all: U2, which first fit cannot place, is undecided and unprotected.
+    starved = protection(ExactBudget(per_request=0))
+    assert starved.unprotected_ids == ("u2",)
+    assert starved.undecided_ids == ("u2",)
+    # The plan decided (both protected), then no budget left for the offer: withheld.
+    decided = protection(ExactBudget())
+    assert decided.unprotected_ids == ()
+    decided._allowance = Allowance(ExactBudget(per_request=0))
+    span = (at(1, 8), at(1, 8, 30))
+    junior = context.pool_of_resource["junior"]
+    assert decided.first_safe(span, span, [((0, junior, 1),)]) is None
+    assert decided.undecided == 1
+
+
+def test_a_repeated_request_is_answered_as_the_first():
+    offers_module._cache.clear()
+    instance = _busy_clinic(task("t1", type_id="scope", latest=at(4, 14)))
+    cold = offers(instance, "t1", k=20)
+    warm = offers(instance, "t1", k=20)
+    assert cold.offers == warm.offers
+    assert (cold.withheld, cold.undecided) == (warm.withheld, warm.undecided)

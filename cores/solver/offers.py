@@ -363,12 +363,15 @@ def _prepare(instance: Instance, task_id: str, now: int | None, exact: bool) -> 
 def _protection(
     context: PlanningContext, item: ItemSpec, now: int | None, exact: bool
 ) -> Protection:
-    others = [
-        task_item(context, task, now) for task in context.instance.tasks if task.id != item.id
+    # Only the more urgent tasks are protected: ask before building their items.
+    urgent = [
+        task_item(context, task, now)
+        for task in context.instance.tasks
+        if task.id != item.id and is_more_urgent(task, item)
     ]
     return Protection(
         context,
-        [other for other in others if is_more_urgent(other, item)],
+        urgent,
         exact=exact,
         patient_id=item.patient_id,
     )

@@ -14,14 +14,18 @@ patient.
   candidate of ``D`` (or of the offer) needs are ``D``'s *blockers*. When ``D`` holds all its
   blockers, the fixed tasks touch no candidate of the model, so freeing them could not help:
   an infeasible restriction is then a proof. Verdict: infeasible, exactly.
-- Otherwise ``D`` grows by its blockers and the model is solved again, within ``ExactBudget``.
+- Otherwise ``D`` grows by its blockers (the most flexible first) and the model is solved
+  again, within ``ExactBudget``. For an offer the tasks are first moved only near it
+  (``local_minutes``): a cheap search for a rearrangement nearby, which can only prove
+  feasibility; then over their whole windows.
 - When the budget runs out: the model of ``D`` alone, with every other task of the plan
   dropped (the *relaxation*), is solved; infeasible there is a proof too. Else: undecided.
 
 Every feasible and every infeasible verdict is exact; only ``UNDECIDED`` is not, and the
 callers treat it conservatively (an offer is withheld, a task that could not be shown to fit
-is reported as unprotected). The CP-SAT budget is deterministic time on one worker, so the same
-input gives the same verdict under any load.
+is reported as unprotected). The CP-SAT budget is deterministic time on one worker, and the
+models' size is bounded per check and per request (``Allowance``), so the same input gives the
+same verdict under any load.
 """
 
 from __future__ import annotations

@@ -7,10 +7,18 @@ the patient's availability, deadlines met, distinct days, and how many baseline 
 take capacity that more urgent pending tasks need.
 
 Run: ``python -m bench.bench_offers``. The instance comes from ``random.Random(2026)``.
+
+``python -m bench.bench_offers --scale [--pending 500,2000,5000] [--repetitions N]``: the same
+clinic grown with the number of pending tasks (clinicians and rooms scaled from 12 and 4 at
+500 pending, so the load stays alike), offers with greedy and with exact protection side by
+side: latency p50/p95, times withheld and undecided per request, and the offers that take
+capacity the more urgent tasks need, judged by the exact check with a larger budget (an offer
+the judge cannot decide is counted apart).
 """
 
 from __future__ import annotations
 
+import argparse
 import random
 import statistics
 import time
@@ -24,10 +32,12 @@ from cores.solver import (
     Requirement,
     Resource,
     earliest_offers,
+    offer_at,
     offers,
 )
 from cores.solver.allocation import Allocation
 from cores.solver.context import PlanningContext
+from cores.solver.exact import ExactBudget, Verdict
 from cores.solver.items import task_item
 from cores.solver.protection import Protection, is_more_urgent
 
@@ -44,15 +54,15 @@ def working_days() -> list[int]:
     return [d for d in range(7 * WEEKS) if d % 7 < 5]
 
 
-def resources(rng: random.Random) -> list[Resource]:
+def resources(rng: random.Random, clinicians: int = CLINICIANS, rooms: int = 4) -> list[Resource]:
     result = []
-    for number in range(CLINICIANS):
+    for number in range(clinicians):
         free = []
         for day in working_days():
             if rng.random() > 0.1:
                 free.extend(fragmented_day(rng, day, (8 * HOUR, 15 * HOUR + 30), 0.7))
         result.append(Resource(f"dr-{number:02d}", "clinician", frozenset({"gastro"}), tuple(free)))
-    for number in range(4):
+    for number in range(rooms):
         free = []
         for day in working_days():
             free.extend(fragmented_day(rng, day, (8 * HOUR, 16 * HOUR), 0.4))
@@ -71,10 +81,10 @@ def appointment_types() -> tuple[AppointmentType, ...]:
     )
 
 
-def tasks(rng: random.Random) -> list[BookingTask]:
+def tasks(rng: random.Random, pending: int = PENDING) -> list[BookingTask]:
     days = working_days()
     result = []
-    for number in range(PENDING + 1):
+    for number in range(pending + 1):
         first = rng.randint(0, 25)
         priority = rng.choices([0, 1, 2, 3], [0.4, 0.3, 0.2, 0.1])[0]
         deadline = min(len(days) - 1, first + rng.randint(4, 15) - priority)
@@ -92,8 +102,8 @@ def tasks(rng: random.Random) -> list[BookingTask]:
             )
         result.append(
             BookingTask(
-                id=f"task-{number:03d}",
-                patient_id=f"patient-{number:03d}",
+                id=f"task-{number:04d}" if pending >= 1000 else f"task-{number:03d}",
+                patient_id=f"patient-{number:04d}",
                 type_id=rng.choices(["new", "followup", "scopy"], [0.4, 0.4, 0.2])[0],
                 earliest_start=days[first] * DAY,
                 latest_start=days[last] * DAY + 16 * HOUR,
@@ -105,9 +115,14 @@ def tasks(rng: random.Random) -> list[BookingTask]:
     return result
 
 
-def build_instance(seed: int = SEED) -> Instance:
+def build_instance(seed: int = SEED, pending: int = PENDING) -> Instance:
+    """The clinic with ``pending`` other tasks; clinicians and rooms grow in proportion."""
     rng = random.Random(seed)
-    return Instance(tuple(resources(rng)), appointment_types(), tuple(tasks(rng)))
+    clinicians = max(1, CLINICIANS * pending // PENDING)
+    rooms = max(1, 4 * pending // PENDING)
+    return Instance(
+        tuple(resources(rng, clinicians, rooms)), appointment_types(), tuple(tasks(rng, pending))
+    )
 
 
 def protection_breaches(instance: Instance, task_id: str, result: OffersResult) -> int:
@@ -167,7 +182,79 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+def needed_capacity_taken(instance: Instance, results: list[OffersResult]) -> tuple[int, int]:
+    """Offers that take capacity the more urgent tasks need, and offers the judge could not
+    decide. The judge: the exact protected set, an offer is fine when the greedy test accepts
+    it or the exact check (larger budget) finds the protected tasks an arrangement."""
+    judge_budget = ExactBudget(
+        max_free=40, max_candidates=20_000, max_rounds=6, grow_by=10, per_request=200_000
+    )
+    taken_needed = undecided = 0
+    for result in results:
+        if not result.offers:
+            continue
+        context = PlanningContext(instance)
+        item = task_item(context, instance.task(result.task_id), None)
+        others = [task_item(context, t, None) for t in instance.tasks if t.id != item.id]
+        judge = Protection(
+            context,
+            [o for o in others if is_more_urgent(o, item)],
+            exact=True,
+            patient_id=item.patient_id,
+            budget=judge_budget,
+        )
+        for offer in result.offers:
+            span = item.type.resource_span(offer.start)
+            patient_span = item.type.patient_span(offer.start)
+            allocation = _allocation_of(context, offer.resource_ids)
+            verdict = judge.verdict(span, patient_span, allocation)
+            taken_needed += verdict is Verdict.INFEASIBLE
+            undecided += verdict is Verdict.UNDECIDED
+    return taken_needed, undecided
+
+
+def scale(pending_counts: list[int], repetitions: int | None) -> None:
+    print(
+        "pending  mode     requests  p50 ms  p95 ms  max ms  withheld  undecided  "
+        "takes needed  unjudged  offer_at after p50/p95 ms"
+    )
+    for pending in pending_counts:
+        instance = build_instance(pending=pending)
+        count = repetitions or max(20, 100 * PENDING // pending)
+        task_ids = [t.id for t in instance.tasks][:count]
+        for mode, exact in (("greedy", False), ("exact", True)):
+            results, millis, confirm = [], [], []
+            for task_id in task_ids:
+                started = time.perf_counter()
+                result = offers(instance, task_id, exact=exact)
+                millis.append((time.perf_counter() - started) * 1000)
+                results.append(result)
+                # Then confirming the first time offered, as choosing does (the plan is kept).
+                if result.offers:
+                    started = time.perf_counter()
+                    offer_at(instance, task_id, result.offers[0].start, exact=exact)
+                    confirm.append((time.perf_counter() - started) * 1000)
+            taken, unjudged = needed_capacity_taken(instance, results)
+            print(
+                f"{pending:7}  {mode:7}  {count:8}  {percentile(millis, 0.5):6.0f}  "
+                f"{percentile(millis, 0.95):6.0f}  {max(millis):6.0f}  "
+                f"{statistics.mean(r.withheld for r in results):8.2f}  "
+                f"{statistics.mean(r.undecided for r in results):9.2f}  "
+                f"{taken:12}  {unjudged:8}  "
+                f"{percentile(confirm, 0.5):6.1f}/{percentile(confirm, 0.95):.1f}",
+                flush=True,
+            )
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", action="store_true")
+    parser.add_argument("--pending", default="500,2000,5000")
+    parser.add_argument("--repetitions", type=int, default=None)
+    arguments = parser.parse_args()
+    if arguments.scale:
+        scale([int(n) for n in arguments.pending.split(",")], arguments.repetitions)
+        return
     instance = build_instance()
     task_ids = [t.id for t in instance.tasks][:REPETITIONS]
     baseline, baseline_ms = timed(earliest_offers, instance, task_ids)

@@ -6,6 +6,7 @@ the reference plan the offers' protection check works with.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -34,11 +35,17 @@ def first_fit(
     table: StartTable,
     usage: PoolUsage,
     patients: PatientUsage,
+    full: set[int] | None = None,
 ) -> Placement | None:
-    """The first of ``starts`` (resource-feasible) at which pools and patient are free."""
+    """The first of ``starts`` (resource-feasible) at which pools and patient are free.
+
+    ``full``: starts of this type and grid at which no allocation is free; read and added to,
+    valid only while ``usage`` only gains bookings (building a plan)."""
     counts = [r.count for r in item.type.requirements]
     disjoint = context.requirements_disjoint(item.type.id)
     for start in starts:
+        if full is not None and start in full:
+            continue
         if not patients.is_free(item.patient_id, item.type.patient_span(start)):
             continue
         span = item.type.resource_span(start)
@@ -48,6 +55,8 @@ def first_fit(
             allocation = _first_general(table.pools_at[start], counts, usage, span)
         if allocation is not None:
             return Placement(start, allocation)
+        if full is not None:
+            full.add(start)
     return None
 
 
@@ -59,7 +68,16 @@ def _first_disjoint(
 ) -> Allocation | None:
     """First allocation when no pool serves two requirements: fill each one in pool order."""
     parts: list[tuple[int, int, int]] = []
+    if len(counts) == 1 and counts[0] == 1:
+        found = usage.first_free(pools_per_requirement[0], span)
+        return None if found is None else ((0, found[0], 1),)
     for index, (pools, count) in enumerate(zip(pools_per_requirement, counts, strict=True)):
+        if count == 1:
+            found = usage.first_free(pools, span)
+            if found is None:
+                return None
+            parts.append((index, found[0], 1))
+            continue
         needed = count
         for pool in pools:
             free = usage.free_units(pool, span)
@@ -110,6 +128,7 @@ def greedy_placements(
     usage = usage if usage is not None else PoolUsage(context.pools)
     patients = patients if patients is not None else PatientUsage()
     placements: dict[str, Placement] = {}
+    full: dict[tuple[str, int], set[int]] = defaultdict(set)
     order = latest_first_key if as_late_as_possible else urgency_key
     for item in sorted(items, key=order):
         if proceed is not None and not proceed(item):
@@ -118,7 +137,9 @@ def greedy_placements(
         starts = item.allowed_starts(table.starts)
         if as_late_as_possible:
             starts.reverse()
-        placement = first_fit(context, item, starts, table, usage, patients)
+        placement = first_fit(
+            context, item, starts, table, usage, patients, full[(item.type.id, table.grid)]
+        )
         if placement is not None:
             usage.book(placement.allocation, item.type.resource_span(placement.start))
             patients.book(item.patient_id, item.type.patient_span(placement.start))

@@ -43,6 +43,25 @@ class PoolUsage:
             return self._sizes[pool]
         return self._sizes[pool] - _peak_load(overlapping, span)
 
+    def first_free(self, pools: Sequence[int], span: Minutes) -> tuple[int, int] | None:
+        """The first of ``pools`` with a unit free over ``span``, and its free units: the
+        inner loop of first fit, with the one-resource case inlined."""
+        sizes, all_starts, all_entries = self._sizes, self._starts, self._entries
+        span_start, span_end = span
+        for pool in pools:
+            starts = all_starts[pool]
+            if not starts:
+                return pool, sizes[pool]
+            if sizes[pool] == 1:
+                index = bisect_left(starts, span_end)
+                if index and all_entries[pool][index - 1][1] > span_start:
+                    continue
+                return pool, 1
+            free = self.free_units(pool, span)
+            if free > 0:
+                return pool, free
+        return None
+
     def _overlapping(self, pool: int, span: Minutes) -> list[_Entry]:
         entries = self._entries[pool]
         index = bisect_left(self._starts[pool], span[1])
@@ -56,6 +75,11 @@ class PoolUsage:
             if entry[1] > span[0]:
                 found.append(entry)
         return found
+
+    def entry_starts(self, pool: int, span: Minutes) -> list[int]:
+        """Starts of the bookings of ``pool`` that begin within ``span``."""
+        starts = self._starts[pool]
+        return starts[bisect_left(starts, span[0]) : bisect_left(starts, span[1])]
 
     def add(self, pool: int, span: Minutes, units: int) -> None:
         entry = (span[0], span[1], units)

@@ -12,8 +12,9 @@ time is only offered if the more urgent pending tasks can still meet their deadl
 
 from __future__ import annotations
 
+import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import islice
@@ -63,25 +64,29 @@ def offers(
     min_gap_minutes: int = 90,
     protect: bool = True,
     weights: ObjectiveWeights | None = None,
+    exact: bool = True,
 ) -> OffersResult:
     """Up to ``k`` offers (default: the type's ``offers_count``) after skipping ``offset``.
 
     The ranking is deterministic, so ``offset`` pages through it. ``weekdays`` (0 = Monday)
-    and ``part_of_day`` filter the times the patient wants to see.
+    and ``part_of_day`` filter the times the patient wants to see. ``exact`` (the default)
+    decides protection exactly (``Protection``); without it only the greedy reference plan and
+    its repair are used, which is faster on a cold start and can miss arrangements.
     """
     started = time.perf_counter()
     weights = weights or ObjectiveWeights()
     if offset < 0 or (k is not None and k < 1) or max_per_day < 1 or min_gap_minutes < 0:
         raise ValueError("offset and min_gap_minutes must be >= 0, k and max_per_day >= 1")
-    context = PlanningContext(instance)
-    task = instance.task(task_id)
-    item = task_item(context, task, now)
-    wanted = offset + (k if k is not None else item.type.offers_count)
-    options, filtered_reason = _ranked_options(context, item, weekdays, part_of_day, weights)
-    protection = _protection(context, item, now) if protect and options else None
-    rules = _Rules(max_per_day, min_gap_minutes, weights.availability_fit)
-    safe = _safety_check(item, protection)
-    chosen, withheld = _select(options, wanted + 1, rules, safe)
+    prepared = _prepare(instance, task_id, now, exact)
+    with prepared.lock:
+        context, item = prepared.context, prepared.item
+        wanted = offset + (k if k is not None else item.type.offers_count)
+        options, filtered_reason = _ranked_options(context, item, weekdays, part_of_day, weights)
+        protection = prepared.protection() if protect and options else None
+        rules = _Rules(max_per_day, min_gap_minutes, weights.availability_fit)
+        safe = _safety_check(item, protection)
+        chosen, withheld = _select(options, wanted + 1, rules, safe)
+        undecided = protection.undecided if protection else 0
     page = chosen[offset:wanted]
     return OffersResult(
         task_id=task_id,
@@ -91,6 +96,7 @@ def offers(
         unprotected_task_ids=protection.unprotected_ids if protection else (),
         reason=_empty_reason(context, item, filtered_reason, withheld) if not page else None,
         wall_time_s=time.perf_counter() - started,
+        undecided=undecided,
     )
 
 
@@ -102,6 +108,7 @@ def offer_at(
     now: int | None = None,
     protect: bool = True,
     weights: ObjectiveWeights | None = None,
+    exact: bool = True,
 ) -> Offer | None:
     """The offer at ``start`` if the task may have it, with the resources ``offers`` would
     give it: a start on the grid, in the window, where the patient and resources are free and
@@ -109,15 +116,16 @@ def offer_at(
     patient's choice is confirmed without ranking every other time again.
     """
     weights = weights or ObjectiveWeights()
-    context = PlanningContext(instance)
-    item = task_item(context, instance.task(task_id), now)
-    table = context.start_table(item.type.id, item.type.grid_minutes)
-    pools = table.pools_at.get(start)
-    if pools is None or not item.is_allowed(start):
-        return None
-    option = _option(context, item, pools, start, weights, _balance_points(context, item))
-    protection = _protection(context, item, now) if protect else None
-    allocation = _safety_check(item, protection)(option)
+    prepared = _prepare(instance, task_id, now, exact)
+    with prepared.lock:
+        context, item = prepared.context, prepared.item
+        table = context.start_table(item.type.id, item.type.grid_minutes)
+        pools = table.pools_at.get(start)
+        if pools is None or not item.is_allowed(start):
+            return None
+        option = _option(context, item, pools, start, weights, _balance_points(context, item))
+        protection = prepared.protection() if protect else None
+        allocation = _safety_check(item, protection)(option)
     if allocation is None:
         return None
     return _to_offers(context, item, [(option, allocation)])[0]
@@ -308,11 +316,65 @@ def _balance_points(context: PlanningContext, item: ItemSpec) -> dict[int, int]:
     return {pool: (10 * minutes) // most for pool, minutes in free.items()}
 
 
-def _protection(context: PlanningContext, item: ItemSpec, now: int | None) -> Protection:
-    others = [
-        task_item(context, task, now) for task in context.instance.tasks if task.id != item.id
+class _Prepared:
+    """What offers and offer_at for one task of one instance share: the context (pools, start
+    tables) and the protection (the reference plan and the decided verdicts). Kept for the
+    last few requests (``_CACHE_SIZE``), keyed by the instance's content, so that paging and
+    confirming a choice do not build them again; every request is answered the same way cold.
+    Exact verdicts are kept only when decided (they are facts about the plan); each request
+    gets the whole exact budget afresh. ``lock``: one request at a time uses an entry."""
+
+    def __init__(self, instance: Instance, task_id: str, now: int | None, exact: bool) -> None:
+        self.context = PlanningContext(instance)
+        self.item = task_item(self.context, instance.task(task_id), now)
+        self.lock = threading.Lock()
+        self._now = now
+        self._exact = exact
+        self._protection: Protection | None = None
+
+    def protection(self) -> Protection:
+        if self._protection is None:
+            self._protection = _protection(self.context, self.item, self._now, self._exact)
+        self._protection.new_request()
+        return self._protection
+
+
+_CACHE_SIZE = 8
+_cache: OrderedDict[tuple[Instance, str, int | None, bool], _Prepared] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _prepare(instance: Instance, task_id: str, now: int | None, exact: bool) -> _Prepared:
+    key = (instance, task_id, now, exact)
+    with _cache_lock:
+        prepared = _cache.get(key)
+        if prepared is not None:
+            _cache.move_to_end(key)
+            return prepared
+    prepared = _Prepared(instance, task_id, now, exact)
+    with _cache_lock:
+        prepared = _cache.setdefault(key, prepared)
+        _cache.move_to_end(key)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return prepared
+
+
+def _protection(
+    context: PlanningContext, item: ItemSpec, now: int | None, exact: bool
+) -> Protection:
+    # Only the more urgent tasks are protected: ask before building their items.
+    urgent = [
+        task_item(context, task, now)
+        for task in context.instance.tasks
+        if task.id != item.id and is_more_urgent(task, item)
     ]
-    return Protection(context, [other for other in others if is_more_urgent(other, item)])
+    return Protection(
+        context,
+        urgent,
+        exact=exact,
+        patient_id=item.patient_id,
+    )
 
 
 def _safety_check(
@@ -321,11 +383,11 @@ def _safety_check(
     def first_safe_allocation(option: _Option) -> Allocation | None:
         if protection is None:
             return next(iter(option.allocations()))
-        span = item.type.resource_span(option.start)
-        for allocation in option.allocations():
-            if protection.is_safe(span, allocation):
-                return allocation
-        return None
+        return protection.first_safe(
+            item.type.resource_span(option.start),
+            item.type.patient_span(option.start),
+            option.allocations(),
+        )
 
     return first_safe_allocation
 

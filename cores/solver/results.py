@@ -148,7 +148,9 @@ class Offer:
 
 @dataclass(frozen=True, slots=True)
 class OffersResult:
-    """``withheld`` counts times skipped because more urgent tasks need that capacity."""
+    """``withheld`` counts times skipped because more urgent tasks need that capacity;
+    ``undecided`` how many of those the exact check could not decide within its budget (held
+    back to be safe)."""
 
     task_id: str
     offers: tuple[Offer, ...]
@@ -157,6 +159,7 @@ class OffersResult:
     unprotected_task_ids: tuple[str, ...]
     reason: Unplaced | None
     wall_time_s: float
+    undecided: int = 0
 
 
 @dataclass(frozen=True, slots=True)

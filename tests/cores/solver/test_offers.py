@@ -258,3 +258,91 @@ def test_a_start_taken_for_an_urgent_task_is_refused_when_checked_alone():
     assert offer_at(instance, "calm", at(0, 9)) is None
     assert offer_at(instance, "calm", at(0, 9), protect=False) is not None
     assert offer_at(instance, "calm", at(1, 9)) is not None
+
+
+ANY_CLINICIAN = AppointmentType("any", 30, (Requirement("clinician"),))
+SENIOR_ONLY = AppointmentType("senior", 30, (Requirement("clinician", "senior"),))
+
+
+def _senior_and_junior() -> Instance:
+    """Both clinicians are free 08:00-08:30 on day 1 (and all morning on day 2). U1 needs any
+    clinician at 08:00 on day 1, U2 the senior then; X may wait until day 2. The greedy
+    reference plan gives U1 the senior (the first pool) and cannot place U2."""
+    resources = (
+        clinician("senior", block(1, 8, 8.5), block(2, 8, 12), tags=("gastro", "senior")),
+        clinician("junior", block(1, 8, 8.5), block(2, 8, 12)),
+    )
+    u1 = task("u1", type_id="any", earliest=at(1, 8), latest=at(1, 8), deadline=at(1, 8))
+    u2 = task("u2", type_id="senior", earliest=at(1, 8), latest=at(1, 8), deadline=at(1, 8))
+    x = task("x", type_id="any", earliest=at(1, 8), latest=at(2, 11), deadline=at(2, 11))
+    return Instance(resources, (ANY_CLINICIAN, SENIOR_ONLY), (u1, u2, x))
+
+
+def test_an_offer_is_withheld_when_the_urgent_tasks_fit_together_only_without_it():
+    instance = _senior_and_junior()
+    result = offers(instance, "x", k=50, max_per_day=50, min_gap_minutes=0)
+    starts = {o.start for o in result.offers}
+    assert at(1, 8) not in starts
+    assert at(2, 8) in starts
+    assert result.withheld == 1
+    assert result.unprotected_task_ids == ()
+    assert offer_at(instance, "x", at(1, 8)) is None
+    assert offer_at(instance, "x", at(1, 8), protect=False) is not None
+
+
+def test_an_offer_is_withheld_when_it_takes_the_patients_own_urgent_appointment_time():
+    """The asking patient also has a more urgent task that can only be at 09:00 on day 0:
+    another clinician is free then, but the patient is not (the greedy test looked only at
+    resources)."""
+    resources = (
+        clinician("dr-a", block(0, 9, 10), block(1, 9, 10)),
+        clinician("dr-b", block(0, 9, 10)),
+    )
+    urgent = task("urgent", patient="p", earliest=at(0, 9), latest=at(0, 9), deadline=at(0, 9))
+    asking = task("asking", patient="p", earliest=at(0, 9), latest=at(1, 9))
+    instance = Instance(resources, (CONSULT,), (urgent, asking))
+    assert offer_at(instance, "asking", at(0, 9)) is None
+    assert offer_at(instance, "asking", at(0, 9), exact=False) is not None
+    assert [o.start for o in offers(instance, "asking").offers] == [at(1, 9)]
+
+
+def test_an_undecided_check_withholds_the_offer_and_leaves_the_task_unprotected():
+    from cores.solver.context import PlanningContext
+    from cores.solver.exact import Allowance, ExactBudget
+    from cores.solver.items import task_item
+    from cores.solver.protection import Protection
+
+    instance = _senior_and_junior()
+    context = PlanningContext(instance)
+    items = {t.id: task_item(context, t, None) for t in instance.tasks}
+
+    def protection(budget: ExactBudget) -> Protection:
+        return Protection(
+            context,
+            [items["u1"], items["u2"]],
+            exact=True,
+            patient_id=items["x"].patient_id,
+            budget=budget,
+        )
+
+    # No exact work at all: U2, which first fit cannot place, is undecided and unprotected.
+    starved = protection(ExactBudget(per_request=0))
+    assert starved.unprotected_ids == ("u2",)
+    assert starved.undecided_ids == ("u2",)
+    # The plan decided (both protected), then no budget left for the offer: withheld.
+    decided = protection(ExactBudget())
+    assert decided.unprotected_ids == ()
+    decided._allowance = Allowance(ExactBudget(per_request=0))
+    span = (at(1, 8), at(1, 8, 30))
+    junior = context.pool_of_resource["junior"]
+    assert decided.first_safe(span, span, [((0, junior, 1),)]) is None
+    assert decided.undecided == 1
+
+
+def test_a_repeated_request_is_answered_as_the_first():
+    offers_module._cache.clear()
+    instance = _busy_clinic(task("t1", type_id="scope", latest=at(4, 14)))
+    cold = offers(instance, "t1", k=20)
+    warm = offers(instance, "t1", k=20)
+    assert cold.offers == warm.offers
+    assert (cold.withheld, cold.undecided) == (warm.withheld, warm.undecided)

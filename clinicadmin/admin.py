@@ -469,6 +469,7 @@ class AppointmentTypeAdmin(ClinicScopedAdmin):
                     "change_cutoff_hours",
                     "max_patient_changes",
                     "offers_count",
+                    "reminder_hours",
                 ]
             },
         ),

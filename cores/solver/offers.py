@@ -344,6 +344,12 @@ _cache: OrderedDict[tuple[Instance, str, int | None, bool], _Prepared] = Ordered
 _cache_lock = threading.Lock()
 
 
+def forget_kept_plans() -> None:
+    """Drop the kept contexts and reference plans, so the next request starts cold (benches)."""
+    with _cache_lock:
+        _cache.clear()
+
+
 def _prepare(instance: Instance, task_id: str, now: int | None, exact: bool) -> _Prepared:
     key = (instance, task_id, now, exact)
     with _cache_lock:

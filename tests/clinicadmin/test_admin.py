@@ -382,6 +382,28 @@ def test_changing_a_types_rules_keeps_its_preparations(world, secretary, control
     assert list(control_type.preparations.values_list("pk", flat=True)) == [kept.pk]
 
 
+@pytest.mark.parametrize(
+    ("typed", "saved"), [("[72, 2]", [72, 2]), ("[0]", None), ("[24, 24]", None), ("x", None)]
+)
+def test_a_types_reminders_are_set_and_checked_in_the_admin(
+    world, secretary, control_type, typed, saved
+):
+    page = f"{ADMIN}/{PAGES['type']}/{control_type.pk}/change/"
+    data = form_data(secretary.get(page))
+    before = list(control_type.reminder_hours)
+    data["reminder_hours"] = typed
+
+    response = secretary.post(page, data)
+
+    control_type.refresh_from_db()
+    if saved is None:
+        assert response.status_code == 200  # the form again, with the error
+        assert control_type.reminder_hours == before
+    else:
+        assert response.status_code == 302, errors_of(response)
+        assert control_type.reminder_hours == saved
+
+
 # --- Absences and their re-plan --------------------------------------------------------------
 
 

@@ -63,7 +63,7 @@ def test_a_booking_gives_exactly_one_sms_and_one_email(clock, book, gateway, mai
     assert "onsdag 13. januar 2027 kl. 10.00" in sms["text"]
     assert email["To"] == "kari@example.no"
     assert email["From"] == "ikke-svar@sykehuset.example"
-    assert email["Subject"] == "Your appointment"  # not translated yet: see the README
+    assert email["Subject"] == "Din time"  # in the patient's language (bokmål)
     assert "onsdag 13. januar 2027 kl. 10.00" in email.get_payload(decode=True).decode()
     assert set(
         Notification.objects.filter(purpose=Purpose.BOOKED).values_list("status", flat=True)

@@ -82,7 +82,7 @@ def test_a_booking_tells_how_many_preparations_there_are(clock, book, control_ty
 
     text = sent_text(clock, recorded)
 
-    assert "There are 2 things to prepare" in text
+    assert "Du har 2 ting å forberede før timen." in text
     assert "Skjema" not in text  # a preparation's title may tell what the appointment is for
 
 

@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from access.users import AnyUser
-from booking.api.fields import FIRST_DAY, LAST_DAY, MAX_ID
+from booking.api.fields import MAX_ID
+from booking.models import FIRST_DAY, LAST_DAY
 from insights import presenting, selectors
 from insights.figures import RESOLUTION_LABELS, Resolution
 

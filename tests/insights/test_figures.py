@@ -598,7 +598,8 @@ def test_the_database_classes_every_history_row_as_replanning_cause_does(history
         klass=figures.replanning_class([(control_type.pk, control_type.change_cutoff_hours)])
     )
 
-    found = {(e.kind, e.cause, e.actor_kind, e.occurred_at): e.klass for e in classed}
+    rows = classed.values_list("kind", "cause", "actor_kind", "occurred_at", "klass")
+    found = {(kind, cause, actor, at): klass for kind, cause, actor, at, klass in rows}
 
     assert len(found) == len(expected) == 6 * 7 * 4 * 5
     assert found == expected

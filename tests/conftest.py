@@ -2,8 +2,10 @@
 
 import os
 import shutil
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -135,3 +137,21 @@ def control_type(clinic, clinician, room):
 @pytest.fixture
 def patient():
     return factories.PatientFactory.create()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's headless Chromium through Playwright (no browser download), one per module."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM_ARGS
+
+    # Playwright's sync API keeps an event loop in this thread, and Django refuses database
+    # work next to a running loop unless told it is safe (it is: the loop never runs Django).
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        browser = playwright.chromium.launch(
+            executable_path=headless_chromium(), args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()

@@ -9,15 +9,16 @@ from playwright.sync_api import Browser, ViewportSize
 from access.roles import StaffRole
 from booking.models import Absence, ContactMode, PreparationTemplate, ResourceKind
 from tests import factories
+from tests.browser import PASSWORD
 from tests.conftest import oslo
-from tests.portal.test_browser import PASSWORD, chromium, screenshot  # noqa: F401 (a fixture)
+from tests.portal.test_browser import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
 
-def test_a_secretary_opens_a_type_and_a_resource(chromium: Browser, live_server):  # noqa: F811
+def test_a_secretary_opens_a_type_and_a_resource(chromium: Browser, live_server):
     clinic = factories.ClinicFactory.create(name="Medisinsk poliklinikk", phone="+4755000000")
     endoscopist = factories.weekday_resource(clinic, ResourceKind.CLINICIAN, ["endoskopør"])
     endoscopist.name = "Dr. Hansen"

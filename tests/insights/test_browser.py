@@ -9,9 +9,7 @@ while each is made), so the default period of twelve months holds it. Screenshot
 to docs/screenshots/ for the README.
 """
 
-from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +17,7 @@ import pytest
 import time_machine
 from dateutil.relativedelta import relativedelta
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize
 
 from access.roles import StaffRole
 from booking.models import EventCause, ResourceKind
@@ -32,37 +30,12 @@ from booking.services import (
     staff_actor,
 )
 from tests import factories
-from tests.conftest import AXE, headless_chromium
+from tests.browser import DESKTOP, PASSWORD, PHONE, SCREENSHOTS
+from tests.conftest import AXE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 OSLO = ZoneInfo("Europe/Oslo")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PASSWORD = "pw-for-tests"
-PHONE: ViewportSize = {"width": 375, "height": 800}
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    # Playwright's sync API keeps an event loop in this thread, and Django refuses database
-    # work next to a running loop unless told it is safe (it is: the loop never runs Django).
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(
-            executable_path=headless_chromium(), args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 def weekdays_from(day: date, count: int) -> list[date]:

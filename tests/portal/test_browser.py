@@ -8,49 +8,22 @@ today, since the server runs on the real clock. Screenshots of the main pages ar
 docs/screenshots/ for the README.
 """
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from booking.models import ContactMode, PreparationTemplate, ResourceKind
 from booking.services import SYSTEM, appointment_book
 from patients.models import ProxyKind
 from planning import services as planning_services
 from tests import factories
-from tests.conftest import AXE, headless_chromium
+from tests.browser import PASSWORD, PHONE, SCREENSHOTS
+from tests.conftest import AXE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PASSWORD = "pw-for-tests"
-PHONE: ViewportSize = {"width": 375, "height": 800}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    # Playwright's sync API keeps an event loop in this thread, and Django refuses database
-    # work next to a running loop unless told it is safe (it is: the loop never runs Django).
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(
-            executable_path=headless_chromium(), args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 def next_weekday(days_ahead: int) -> date:

@@ -538,9 +538,7 @@ def test_a_leader_changes_the_configuration(world, clinic):
     assert clinic.phone == "+4755123456"
 
 
-def test_a_secretary_here_and_clinician_there_only_sees_the_other_clinics_rows(
-    world, clinic, clinic_b
-):
+def test_a_secretary_here_and_clinician_there_only_reads_there(world, clinic, clinic_b):
     user = factories.StaffFactory.create(clinic=clinic, role=StaffRole.SECRETARY).user
     factories.StaffFactory.create(user=user, clinic=clinic_b, role=StaffRole.CLINICIAN)
     client = logged_in(user)

@@ -225,6 +225,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The queue jobs go to when none is named (the beat's ticks among them): one per deployment
+# sharing a Redis, or per test worker.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_DEFAULT_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE = {
     # Booking tasks whose due date passed without the patient's choice get a time.
     "plan-overdue-booking-tasks": {

@@ -27,7 +27,6 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import User
 from django.db import models
 
 from booking.models import (
@@ -47,6 +46,8 @@ from booking.models import (
     WaitlistOffer,
     WaitlistOfferStatus,
 )
+from booking.services import Actor
+from booking.services import _event as history_row
 from patients.identity import birth_date, with_check_digits
 from patients.models import Patient, Referral, ReferralPriority, ReferralStatus
 from planning.models import BookingTask, BookingTaskStatus
@@ -169,12 +170,6 @@ class Rows:
     tasks: list[BookingTask] = field(default_factory=list)
     entries: list[WaitlistEntry] = field(default_factory=list)
     offers: list[WaitlistOffer] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Actor:
-    user: User | None
-    kind: ActorKind
 
 
 class History:
@@ -349,31 +344,24 @@ class History:
         new_resource_ids: list[int],
         note: str = "",
     ) -> None:
-        """A history row as booking.services._event writes it, at the time it happened."""
-        old_start, old_end, old_resources, old_status = old
-        duration = appointment.appointment_type.duration
-        self.rows.events.append(
-            AppointmentEvent(
-                appointment=appointment,
-                clinic_id=appointment.clinic_id,
-                appointment_type_id=appointment.appointment_type_id,
-                kind=kind,
-                cause=cause,
-                actor=actor.user,
-                actor_kind=actor.kind,
-                on_behalf_of=appointment.patient if actor.kind != ActorKind.PATIENT else None,
-                old_starts_at=old_start,
-                old_ends_at=old_end,
-                old_resource_ids=old_resources,
-                old_status=old_status,
-                new_status=new_status,
-                new_starts_at=new_starts_at,
-                new_ends_at=new_starts_at + duration if new_starts_at else None,
-                new_resource_ids=sorted(new_resource_ids),
-                note=note,
-                occurred_at=occurred_at,
-            )
+        """The history row booking.services writes (`_event`), as it was when it happened: the
+        status and time given, not the appointment's final ones."""
+        row = history_row(
+            appointment,
+            kind=kind,
+            cause=cause,
+            actor=actor,
+            old=old,
+            new_resource_ids=new_resource_ids,
+            note=note,
         )
+        row.new_status = new_status
+        row.new_starts_at = new_starts_at
+        row.new_ends_at = (
+            new_starts_at + appointment.appointment_type.duration if new_starts_at else None
+        )
+        row.occurred_at = occurred_at
+        self.rows.events.append(row)
 
     def story(self, visit: Visit, *, cancelled: str | None) -> None:
         rng, kind = self.rng, visit.appointment_type
